@@ -1,0 +1,1 @@
+"""Command line interface (`tbwidgets validate ...`); never imports widget code."""

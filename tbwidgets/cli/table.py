@@ -1,0 +1,28 @@
+"""The plain-text results table and summary the CLI prints after a run (golden-tested)."""
+
+from __future__ import annotations
+
+from tbwidgets.cli.progress import STATUS_MARKS
+from tbwidgets.core import Report
+
+
+def results_table(report: Report, *, timings: bool = True) -> str:
+    """A fixed-width table: status, check id, duration, summary; then a one-line verdict."""
+    rows = [("STATUS", "CHECK", "TIME", "SUMMARY")]
+    for r in report.results:
+        rows.append(
+            (STATUS_MARKS[r.status.value], r.check_id, f"{r.duration_s:.2f}s" if timings else "-", r.summary)
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows]
+    return "\n".join([*lines, "", verdict_line(report)])
+
+
+def verdict_line(report: Report) -> str:
+    counts = ", ".join(f"{n} {status}" for status, n in report.counts().items() if n)
+    name = report.model.get("name", "model")
+    if report.cancelled:
+        return f"{name}: stopped before the end ({counts})."
+    if not report.ok:
+        return f"{name}: problems found ({counts}). Details above; --html writes a full report."
+    return f"{name}: no failures ({counts})."
