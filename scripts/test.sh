@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: lint, types, the JS bundle and its tests, then every pytest group
+# (unit, slow, notebooks via nbval, real-browser, Colab-versions). Run scripts/setup.sh --test first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff"; ruff check . && ruff format --check .
+echo "== mypy"; mypy
+if [ -f js/package.json ]; then
+  echo "== js: unit tests and bundle freshness"
+  (cd js && npm test --silent && npm run --silent check-bundle)
+fi
+echo "== pytest (all groups)"
+notebooks=$(ls template.ipynb examples/*.ipynb 2>/dev/null || true)
+python -m pytest -m "" tests $([ -n "$notebooks" ] && echo --nbval-lax $notebooks) "$@"
