@@ -1,0 +1,186 @@
+"""Facts read from the model itself: vocab size, maximum length, sizes; config only where the model is silent.
+
+The model is the authority (DESIGN §2.1): the token embedding's `num_embeddings` is the vocab size and
+the position table's length is the maximum length. Config values that disagree become findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from tbwidgets.loading.model import Finding, ModelFacts
+
+DEFAULT_MAX_LEN = 512
+"""Used only when neither a position table nor the config says; recorded in `max_len_source`."""
+
+_TOKEN_NAME = re.compile(
+    r"(^|[._])(tok|token|tokens|wte|word_embeddings|embed_tokens|embedding_0_token)", re.I
+)
+_POS_NAME = re.compile(r"(pos|wpe|position)", re.I)
+_TYPE_NAME = re.compile(r"(token_type|segment)", re.I)
+
+
+@dataclass
+class EmbeddingInfo:
+    """The token embedding the loader found, and how."""
+
+    module: nn.Embedding | None = None
+    name: str | None = None
+    how: str = ""
+
+
+@dataclass
+class FactsResult:
+    facts: ModelFacts
+    embedding: EmbeddingInfo
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _hf_config(module: nn.Module) -> Any:
+    cfg = getattr(module, "config", None)
+    return cfg if cfg is not None and hasattr(cfg, "to_dict") else None
+
+
+def find_token_embedding(module: nn.Module, out_width: int | None = None) -> EmbeddingInfo:
+    """The nn.Embedding that maps token ids: HF's input embeddings, a token-like name, or the output width."""
+    embeddings = [(n, m) for n, m in module.named_modules() if isinstance(m, nn.Embedding)]
+    get_input = getattr(module, "get_input_embeddings", None)
+    if callable(get_input):
+        try:
+            emb = get_input()
+        except (NotImplementedError, AttributeError):
+            emb = None
+        if isinstance(emb, nn.Embedding):
+            name = next((n for n, m in embeddings if m is emb), "get_input_embeddings()")
+            return EmbeddingInfo(emb, name, "the model's get_input_embeddings()")
+    candidates = [(n, m) for n, m in embeddings if not _POS_NAME.search(n) and not _TYPE_NAME.search(n)]
+    named = [(n, m) for n, m in candidates if _TOKEN_NAME.search(n)]
+    if out_width is not None:
+        for pool in (named, candidates):
+            match = [(n, m) for n, m in pool if m.num_embeddings == out_width]
+            if match:
+                return EmbeddingInfo(
+                    match[0][1], match[0][0], f"an embedding of {out_width} rows = output width"
+                )
+    if named:
+        return EmbeddingInfo(named[0][1], named[0][0], "named like a token embedding")
+    if candidates:
+        return EmbeddingInfo(candidates[0][1], candidates[0][0], "the first non-position embedding")
+    return EmbeddingInfo(how="no nn.Embedding found")
+
+
+def find_max_len(module: nn.Module, config: Mapping[str, Any]) -> tuple[int, str]:
+    """Maximum sequence length and where it came from: position table, HF config, config, default."""
+    for name, m in module.named_modules():
+        if isinstance(m, nn.Embedding) and _POS_NAME.search(name) and not _TYPE_NAME.search(name):
+            return m.num_embeddings, f"position table {name}"
+    for name, p in module.named_parameters():
+        # Learned position tables stored as a bare Parameter, e.g. pos_embed (1, T, C) or (T, C).
+        if _POS_NAME.search(name.rsplit(".", 1)[-1]) and p.ndim in (2, 3):
+            return int(p.shape[-2]), f"position parameter {name}"
+    hf = _hf_config(module)
+    for key in ("max_position_embeddings", "n_positions"):
+        if hf is not None and isinstance(getattr(hf, key, None), int):
+            return int(getattr(hf, key)), f"model config {key}"
+    if isinstance(config.get("max_seq_len"), int):
+        return int(config["max_seq_len"]), "config max_seq_len (the model has no position table)"
+    return DEFAULT_MAX_LEN, f"default {DEFAULT_MAX_LEN}: no position table and no max_seq_len in the config"
+
+
+def _count_layers(module: nn.Module, config: Mapping[str, Any]) -> int | None:
+    hf = _hf_config(module)
+    for key in ("num_hidden_layers", "n_layer", "num_layers"):
+        if hf is not None and isinstance(getattr(hf, key, None), int):
+            return int(getattr(hf, key))
+    attn = [m for m in module.modules() if isinstance(m, nn.MultiheadAttention)]
+    if attn:
+        return len(attn)
+    if isinstance(config.get("n_layers"), int):
+        return int(config["n_layers"])
+    for name, child in module.named_children():
+        if isinstance(child, nn.ModuleList) and name in ("blocks", "layers", "h", "layer"):
+            return len(child)
+    return None
+
+
+def _mismatch_findings(
+    vocab: int, max_len: int, max_len_source: str, config: Mapping[str, Any]
+) -> list[Finding]:
+    findings = []
+    cfg_vocab = config.get("vocab_size")
+    if isinstance(cfg_vocab, int) and cfg_vocab != vocab:
+        findings.append(
+            Finding(
+                "warn",
+                f"config vocab_size is {cfg_vocab} but the model's token embedding has {vocab} rows; "
+                f"tbwidgets uses {vocab}. Token ids ≥ {vocab} would crash the model (index out of range).",
+                "Make config.json's vocab_size match the model, and use a tokenizer whose ids fit.",
+            )
+        )
+    cfg_len = config.get("max_seq_len")
+    if isinstance(cfg_len, int) and cfg_len != max_len and not max_len_source.startswith("config"):
+        findings.append(
+            Finding(
+                "warn",
+                f"config max_seq_len is {cfg_len} but the model's {max_len_source} allows {max_len}; "
+                f"tbwidgets uses {max_len}."
+                + (f" Sequences longer than {max_len} would crash the model." if cfg_len > max_len else ""),
+                "Make config.json's max_seq_len match the model's position table.",
+            )
+        )
+    return findings
+
+
+def compute_facts(
+    module: nn.Module,
+    config: Mapping[str, Any],
+    *,
+    out_width: int | None = None,
+    classification: bool = False,
+) -> FactsResult:
+    """Read the facts; `out_width` is the last dim of a probe's logits when one ran."""
+    emb = find_token_embedding(module, None if classification else out_width)
+    findings: list[Finding] = []
+    if emb.module is not None:
+        vocab = emb.module.num_embeddings
+    elif isinstance(config.get("vocab_size"), int):
+        vocab = int(config["vocab_size"])
+    elif out_width is not None and not classification:
+        vocab = out_width
+    else:
+        vocab = 0
+        findings.append(
+            Finding(
+                "error",
+                "Could not tell the vocabulary size: no token embedding, no vocab_size in the config.",
+                "Pass config={'vocab_size': N} to load_model.",
+            )
+        )
+    max_len, max_len_source = find_max_len(module, config)
+    findings += _mismatch_findings(vocab, max_len, max_len_source, config)
+    first = next(iter(module.parameters()), None)
+    hf = _hf_config(module)
+    pad = getattr(hf, "pad_token_id", None) if hf is not None else None
+    if pad is None and isinstance(config.get("pad_token_id"), int):
+        pad = config["pad_token_id"]
+    d_model = emb.module.embedding_dim if emb.module is not None else config.get("d_model")
+    facts = ModelFacts(
+        vocab_size=vocab,
+        max_len=max_len,
+        max_len_source=max_len_source,
+        n_params=sum(p.numel() for p in module.parameters()),
+        n_trainable=sum(p.numel() for p in module.parameters() if p.requires_grad),
+        device=first.device if first is not None else torch.device("cpu"),
+        dtype=first.dtype if first is not None else torch.get_default_dtype(),
+        pad_token_id=pad if isinstance(pad, int) else None,
+        n_layers=_count_layers(module, config),
+        d_model=d_model if isinstance(d_model, int) else None,
+        num_labels=out_width if classification else None,
+    )
+    return FactsResult(facts, emb, findings)

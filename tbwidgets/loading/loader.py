@@ -1,0 +1,280 @@
+"""`load_model`: any source (gist, path, module, LoadedModel, nothing) → a LoadedModel ready to check.
+
+Loading succeeds whenever a model can be built and called with a token tensor; what looks wrong but
+does not stop that (config mismatches, a forward pass that crashes) becomes a Finding the checks
+report, so users see every problem in one place instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tbwidgets.loading.adapter import ModelAdapter
+from tbwidgets.loading.config import normalize_config, read_config, read_config_text
+from tbwidgets.loading.errors import LoadError
+from tbwidgets.loading.facts import compute_facts, find_max_len, find_token_embedding
+from tbwidgets.loading.model import Finding, LoadedModel, Provenance, Task
+from tbwidgets.loading.source import discover_class, import_code, instantiate
+from tbwidgets.loading.task import detect_task, parse_task
+
+EXAMPLE_NAME = "TinyGPT (built-in example)"
+PROBE_SHAPE = (2, 8)
+"""(batch, length) of the tiny forward pass run at load time: cheap, and batch 2 catches batch-dim bugs."""
+
+_GIST_LIKE = re.compile(r"^[0-9a-fA-F]{20,}$|^\d{4,}$|gist\.github|api\.github\.com/gists|^gist:", re.I)
+
+
+@dataclasses.dataclass
+class _Built:
+    """A module plus everything known about it before the adapter and facts are worked out."""
+
+    module: nn.Module
+    name: str
+    source: Provenance
+    raw_config: dict[str, Any] | None = None
+    code: str | None = None
+    build_note: str = ""
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    missing: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+
+def load_model(
+    source: Any = None,
+    *,
+    gist_id: str | None = None,
+    revision: str | None = None,
+    path: str | Path | None = None,
+    model: nn.Module | None = None,
+    config: Mapping[str, Any] | str | Path | None = None,
+    model_name: str | None = None,
+    task: str | Task | None = None,
+    token: str | None = None,
+    cache_dir: str | Path | None = None,
+    refresh: bool = False,
+    device: str | torch.device | None = None,
+    api_url: str | None = None,
+) -> LoadedModel:
+    """Load a model from a gist id/URL, a folder or model.py path, an nn.Module, or a LoadedModel.
+
+    With nothing given, loads the built-in example (a small GPT). `config` is a dict or a
+    config.json path; a gist's or folder's config.json is used when it is None. `model_name` picks
+    the class in model.py; `task` overrides task detection ("causal-lm", "masked-lm",
+    "classification"). `token`, `revision`, `cache_dir`, `refresh` and `api_url` go to the gist fetch.
+    """
+    if isinstance(source, LoadedModel):
+        return _retask(source, task, device)
+    kind, value = _resolve(source, gist_id=gist_id, path=path, model=model)
+    raw = read_config(config)
+    if kind == "module":
+        built = _Built(value, model_name or type(value).__name__, Provenance("module"), raw)
+        built.build_note = f"given instance of {type(value).__name__}"
+    elif kind == "example":
+        built = _example(raw)
+    elif kind == "path":
+        built = _from_path(Path(value), raw, model_name)
+    else:
+        gist = _fetch(value, revision, token, cache_dir, refresh, api_url)
+        built = _from_gist(gist, raw, model_name)
+    return _finish(built, task, device)
+
+
+def _resolve(source: Any, *, gist_id: Any, path: Any, model: Any) -> tuple[str, Any]:
+    given = [x for x in (source, gist_id, path, model) if x is not None]
+    if len(given) > 1:
+        raise LoadError(
+            "load_model got more than one model source.", "Pass only one of source, gist_id, path, model."
+        )
+    value = given[0] if given else None
+    if value is None:
+        return "example", None
+    if isinstance(value, nn.Module):
+        return "module", value
+    if model is not None:
+        raise LoadError(
+            f"model= must be an nn.Module, not {type(model).__name__}.", "Pass the model instance."
+        )
+    if gist_id is not None:
+        return "gist", str(gist_id)
+    if not isinstance(value, (str, Path)):
+        raise LoadError(
+            f"Cannot load a model from a {type(value).__name__}.",
+            "Pass a gist id or URL, a folder or model.py path, an nn.Module or a LoadedModel.",
+        )
+    p = Path(value).expanduser()
+    if p.exists():
+        return "path", p
+    if path is None and isinstance(value, str) and _GIST_LIKE.search(value.strip()):
+        return "gist", value.strip()
+    raise LoadError(
+        f"Path not found: {p}",
+        "Check the path (a folder holding model.py, or the model.py file). A gist id is 32 hex "
+        "characters, or paste the gist URL.",
+    )
+
+
+def _example(raw: dict[str, Any] | None) -> _Built:
+    from tbwidgets.loading.examples.tiny_gpt import build_example
+
+    module = build_example()
+    cfg = raw if raw is not None else dataclasses.asdict(module.config)
+    return _Built(
+        module.eval(), EXAMPLE_NAME, Provenance("example"), cfg, build_note="build_example() — seed 0"
+    )
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _from_path(p: Path, raw: dict[str, Any] | None, model_name: str | None) -> _Built:
+    file = p / "model.py" if p.is_dir() else p
+    if not file.is_file():
+        listing = ", ".join(sorted(x.name for x in p.iterdir())[:12]) or "nothing"
+        raise LoadError(
+            f"No model.py in {p} (it holds: {listing}).",
+            "Point to the folder holding the exported model.py, or to the .py file itself.",
+        )
+    code = file.read_text(encoding="utf-8")
+    files = {file.name: _sha(code)}
+    cfg_file = file.parent / "config.json"
+    if raw is None and cfg_file.is_file():
+        text = cfg_file.read_text(encoding="utf-8")
+        raw, files["config.json"] = read_config_text(text, str(cfg_file)), _sha(text)
+    source = Provenance("path", path=str(p), files=files)
+    return _from_code(code, str(file), file.parent, raw, model_name, source)
+
+
+def _fetch(gist: str, revision: Any, token: Any, cache_dir: Any, refresh: bool, api_url: Any) -> Any:
+    from tbwidgets.loading.gist import fetch_gist  # lazy: requests and the HTTP client only when needed
+
+    return fetch_gist(
+        gist, revision=revision, token=token, api_url=api_url, cache_dir=cache_dir, refresh=refresh
+    )
+
+
+def _from_gist(gist: Any, raw: dict[str, Any] | None, model_name: str | None) -> _Built:
+    files: dict[str, str] = dict(gist.files)
+    source: Provenance = gist.provenance
+    py = ["model.py"] if "model.py" in files else [n for n in files if n.endswith(".py")]
+    if len(py) != 1:
+        raise LoadError(
+            f"The gist {source.label} has no model.py (files: {', '.join(sorted(files)) or 'none'}).",
+            "Check the gist id; a Transformer Builder export holds model.py and config.json.",
+        )
+    if raw is None and "config.json" in files:
+        raw = read_config_text(files["config.json"], f"{source.label} config.json")
+    filename = f"<{source.label}>/{py[0]}"
+    return _from_code(files[py[0]], filename, None, raw, model_name, source)
+
+
+def _from_code(
+    code: str,
+    filename: str,
+    folder: Path | None,
+    raw: dict[str, Any] | None,
+    model_name: str | None,
+    source: Provenance,
+) -> _Built:
+    cfg = normalize_config(raw)
+    imported = import_code(code, filename, folder)
+    name = model_name or cfg.get("model_name")
+    name_from = "model_name argument" if model_name else "config model_name"
+    cls, how, findings = discover_class(
+        imported.module, code, name if isinstance(name, str) else None, name_from=name_from
+    )
+    module, note = instantiate(cls, cfg)
+    if imported.missing:
+        from tbwidgets.loading.deps import missing_message
+
+        cause, fix = missing_message(imported.missing)
+        findings.append(Finding("warn", cause + " The model built anyway (optional imports?).", fix))
+    return _Built(
+        module.eval(), cls.__name__, source, raw, code, f"{note}; {how}", findings, imported.missing
+    )
+
+
+def _probe(
+    adapter: ModelAdapter, module: nn.Module, vocab: int, max_len: int
+) -> tuple[torch.Tensor | None, Finding | None]:
+    """One tiny forward pass in eval mode; a crash is returned as an error Finding, not raised."""
+    first = next(iter(module.parameters()), None)
+    device = first.device if first is not None else torch.device("cpu")
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, max(vocab, 1), (PROBE_SHAPE[0], min(PROBE_SHAPE[1], max_len)), generator=gen).to(
+        device
+    )
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return adapter(ids), None
+    except Exception as exc:  # noqa: BLE001 - user code; the checks report it
+        return None, Finding(
+            "error",
+            f"The model crashed on a tiny forward pass {tuple(ids.shape)}: {type(exc).__name__}: {exc}",
+            "Run the model on a small batch yourself to see the traceback, and fix forward().",
+        )
+    finally:
+        module.train(was_training)
+
+
+def _finish(built: _Built, task: str | Task | None, device: str | torch.device | None) -> LoadedModel:
+    module = built.module.to(device) if device is not None else built.module
+    raw = built.raw_config
+    hf_config = getattr(module, "config", None)
+    if raw is None and hf_config is not None and hasattr(hf_config, "to_dict"):
+        raw = hf_config.to_dict()  # Hugging Face models carry their config
+    cfg = normalize_config(raw)
+    adapter = ModelAdapter(module)
+    emb = find_token_embedding(module)
+    vocab = emb.module.num_embeddings if emb.module is not None else int(cfg.get("vocab_size") or 2)
+    logits, crash = _probe(adapter, module, vocab, find_max_len(module, cfg)[0])
+    findings = list(built.findings) + ([crash] if crash else [])
+    the_task, reason = detect_task(module, cfg, task, logits_ndim=logits.ndim if logits is not None else None)
+    out_width = int(logits.shape[-1]) if logits is not None and logits.ndim >= 2 else None
+    result = compute_facts(module, cfg, out_width=out_width, classification=the_task is Task.CLASSIFICATION)
+    findings += result.findings
+    if out_width is not None and the_task is not Task.CLASSIFICATION and out_width != result.facts.vocab_size:
+        findings.append(
+            Finding(
+                "warn",
+                f"The logits have {out_width} columns but the vocabulary has {result.facts.vocab_size} tokens.",
+                "The output projection should be nn.Linear(d_model, vocab_size).",
+            )
+        )
+    return LoadedModel(
+        module=module,
+        adapter=adapter,
+        name=built.name,
+        task=the_task,
+        task_reason=reason,
+        facts=result.facts,
+        source=built.source,
+        config=cfg,
+        raw_config=raw,
+        code=built.code,
+        build_note=f"{built.build_note}; called as {adapter.describe()}",
+        findings=findings,
+        token_embedding=result.embedding.module,
+        token_embedding_name=result.embedding.name,
+        missing_packages=list(built.missing),
+    )
+
+
+def _retask(loaded: LoadedModel, task: str | Task | None, device: str | torch.device | None) -> LoadedModel:
+    if device is not None:
+        loaded.module.to(device)
+        first = next(iter(loaded.module.parameters()), None)
+        moved = first.device if first is not None else torch.device(device)
+        loaded = dataclasses.replace(loaded, facts=dataclasses.replace(loaded.facts, device=moved))
+    if task is None:
+        return loaded
+    return dataclasses.replace(loaded, task=parse_task(task), task_reason="given")
