@@ -1,0 +1,338 @@
+"""Fetch a GitHub Gist (a Transformer Builder export) through the Gists API, with retries and a cache.
+
+`fetch_gist("8c78c868…")` returns every file's text plus provenance (id, revision sha, owner, sha256
+per file). The API base URL comes from `api_url=`, else `$TBWIDGETS_GITHUB_API`, else api.github.com,
+so tests run against a fake server on 127.0.0.1. The token (`token=` or `$GITHUB_TOKEN`) goes only to
+the API host and GitHub's raw-gist host and never into messages, logs, cache or provenance.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from tbwidgets._version import __version__
+from tbwidgets.loading import gist_messages as msg
+from tbwidgets.loading.cache import CachedGist, GistCache
+from tbwidgets.loading.errors import GistError
+from tbwidgets.loading.model import Provenance
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://api.github.com"
+API_VERSION = "2022-11-28"
+USER_AGENT = f"tbwidgets/{__version__}"
+RAW_GIST_HOST = "gist.githubusercontent.com"
+MAX_JSON_BYTES = 64_000_000  # the API truncates each file near 1 MB, and a gist holds at most 300 files
+
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_HEX20 = re.compile(r"^[0-9a-fA-F]{20}$")  # gists from about 2012-2014
+_NUMERIC = re.compile(r"^[0-9]{1,12}$")  # the oldest gists
+_REVISION = re.compile(r"^[0-9a-fA-F]{7,40}$")
+_GIST_HOSTS = {"gist.github.com", "www.gist.github.com", RAW_GIST_HOST}
+
+
+@dataclass(frozen=True)
+class GistFiles:
+    """All files of one gist revision (name -> text) and where they came from."""
+
+    files: dict[str, str]
+    provenance: Provenance
+    description: str = ""
+
+
+def _id_kind(segment: str) -> int:
+    """0 for a current id, 1 for a 20-hex id, 2 for a numeric id, 3 for anything else."""
+    for rank, pattern in enumerate((_HEX32, _HEX20, _NUMERIC)):
+        if pattern.match(segment):
+            return rank
+    return 3
+
+
+def parse_gist_ref(text: str) -> tuple[str, str | None]:
+    """Gist id and the revision named in a URL (or None) from an id or any gist/API URL."""
+    raw = (text or "").strip()
+    if _id_kind(raw) < 3:
+        return raw.lower(), None
+    url = raw if "://" in raw else f"https://{raw}"
+    parts = urlsplit(url)
+    segments = [s.removesuffix(".git") for s in parts.path.split("/") if s]
+    if "gists" in segments:  # API URL: {api}/gists/{id}[/{sha}]
+        i = segments.index("gists")
+        rest = segments[i + 1 : i + 3]
+        if rest and _id_kind(rest[0]) < 3:
+            rev = rest[1] if len(rest) > 1 and _REVISION.match(rest[1]) else None
+            return rest[0].lower(), rev.lower() if rev else None
+    elif (parts.hostname or "").lower() in _GIST_HOSTS:
+        # /{user}/{id}[/{sha}] or /{id}: a user name may look numeric, so prefer the strongest id form.
+        ranked = sorted((_id_kind(s), i) for i, s in enumerate(segments[:3]))
+        if ranked and ranked[0][0] < 3:
+            i = ranked[0][1]
+            after = segments[i + 1] if i + 1 < len(segments) else ""
+            is_rev = parts.hostname != RAW_GIST_HOST and len(after) == 40 and _REVISION.match(after)
+            return segments[i].lower(), after.lower() if is_rev else None
+    raise msg.bad_reference(raw)
+
+
+def parse_gist_id(text: str) -> str:
+    """The gist id in `text`: a 32-hex id, an old numeric id, or a gist / API / raw URL."""
+    return parse_gist_ref(text)[0]
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass
+class _Client:
+    """One fetch's HTTP settings; `get` retries 5xx, timeouts and connection errors with backoff."""
+
+    api: str
+    token: str | None
+    timeout: float
+    attempts: int
+    backoff_s: float
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def _headers(self, url: str) -> dict[str, str]:
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "User-Agent": USER_AGENT,
+            "X-GitHub-Api-Version": API_VERSION,
+        }
+        host = urlsplit(url).netloc.lower()
+        if self.token and host in {urlsplit(self.api).netloc.lower(), RAW_GIST_HOST}:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def _once(self, url: str, limit: int) -> _Reply:
+        with self.session.get(url, headers=self._headers(url), timeout=self.timeout, stream=True) as resp:
+            body, size = [], 0
+            for chunk in resp.iter_content(65536):
+                body.append(chunk)
+                size += len(chunk)
+                if size > limit:  # enough to know it is too big; do not read the rest
+                    break
+            return _Reply(resp.status_code, resp.headers, b"".join(body))
+
+    def get(self, url: str, limit: int) -> _Reply:
+        host = urlsplit(url).netloc
+        failure: GistError | None = None
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(self.backoff_s * 2 ** (attempt - 1))
+            try:
+                reply = self._once(url, limit)
+            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+                raise msg.unexpected_status(0, url, f"invalid address ({exc})") from None
+            except requests.Timeout:
+                failure = msg.timed_out(host, self.timeout, self.attempts)
+                continue
+            except requests.RequestException as exc:
+                failure = msg.no_connection(host, _short_reason(exc), self.attempts)
+                continue
+            if reply.status < 500:
+                return reply
+            what = f"HTTP {reply.status} from {host}"
+            failure = msg.unavailable(what, reply.status, self.attempts)
+        assert failure is not None  # attempts >= 1 and every failed attempt sets it
+        raise failure
+
+
+def _short_reason(exc: Exception) -> str:
+    """The innermost reason of a requests error, without the long urllib3 wrapper text."""
+    text = str(exc.args[0]) if exc.args else str(exc)
+    found = re.search(r"\[Errno -?\d+\][^')\"]*|Connection refused|Name or service not known", text)
+    return found.group(0).strip() if found else text[:200]
+
+
+def _api_message(reply: _Reply) -> str:
+    try:
+        data = json.loads(reply.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    return str(data.get("message", ""))[:200] if isinstance(data, dict) else ""
+
+
+def _raise_for_status(reply: _Reply, url: str, gist_id: str, revision: str | None, has_token: bool) -> None:
+    status = reply.status
+    if status == 200:
+        return
+    if status == 404:
+        raise msg.not_found(gist_id, revision)
+    if status == 401:
+        raise msg.bad_token(status)
+    if status in (403, 429):
+        if reply.headers.get("X-RateLimit-Remaining") == "0" or status == 429:
+            raise msg.rate_limited(status, reply.headers, has_token)
+        raise msg.forbidden(status, _api_message(reply), has_token)
+    raise msg.unexpected_status(status, url, _api_message(reply))
+
+
+def _load_payload(reply: _Reply, gist_id: str) -> dict[str, Any]:
+    try:
+        text = reply.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise msg.not_utf8(gist_id, "(the API answer itself)", exc) from None
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        raise msg.invalid_json(gist_id, reply.body) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("files"), dict):
+        raise msg.bad_answer(gist_id, "no 'files' object")
+    return payload
+
+
+def _file_text(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> str:
+    """The whole text of one file entry: inline content, or its raw_url when the API truncated it."""
+    size = entry.get("size")
+    if isinstance(size, int) and size > limit:
+        raise msg.oversize(gist_id, name, size, limit)
+    content = entry.get("content")
+    if entry.get("truncated") or not isinstance(content, str):
+        raw_url = entry.get("raw_url")
+        if not isinstance(raw_url, str) or not raw_url:
+            raise msg.bad_answer(gist_id, f"file {name} is truncated and has no raw_url")
+        reply = client.get(raw_url, limit)
+        if reply.status != 200:
+            raise msg.unexpected_status(reply.status, raw_url, _api_message(reply))
+        data = reply.body
+    elif entry.get("encoding") == "base64":
+        data = base64.b64decode(content)
+    else:
+        try:
+            data = content.encode("utf-8")  # lone surrogates from a "\\udcxx" escape fail here
+        except UnicodeEncodeError as exc:
+            raise msg.not_utf8(gist_id, name, exc) from None
+    if len(data) > limit:
+        raise msg.oversize(gist_id, name, len(data), limit, exact=len(data) <= limit + 65536)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise msg.not_utf8(gist_id, name, exc) from None
+
+
+def _owner(payload: Mapping[str, Any]) -> str | None:
+    owner = payload.get("owner")
+    return str(owner["login"]) if isinstance(owner, dict) and owner.get("login") else None
+
+
+def _latest_revision(payload: Mapping[str, Any]) -> str | None:
+    history = payload.get("history")
+    if isinstance(history, list) and history and isinstance(history[0], dict):
+        version = history[0].get("version")
+        return str(version) if version else None
+    return None
+
+
+def _sha256(files: Mapping[str, str]) -> dict[str, str]:
+    return {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in files.items()}
+
+
+def _check_required(gist_id: str, names: list[str], required: tuple[str, ...]) -> None:
+    missing = [r for r in required if r not in names]
+    if missing:
+        raise msg.missing_files(gist_id, missing, names)
+
+
+def _from_cache(hit: CachedGist, required: tuple[str, ...]) -> GistFiles:
+    _check_required(hit.provenance.gist_id or "", list(hit.files), required)
+    return GistFiles(files=hit.files, provenance=hit.provenance, description=hit.description)
+
+
+def _download(
+    client: _Client, gist_id: str, revision: str | None, max_file_bytes: int, required: tuple[str, ...]
+) -> GistFiles:
+    url = f"{client.api}/gists/{gist_id}" + (f"/{revision}" if revision else "")
+    reply = client.get(url, MAX_JSON_BYTES)
+    _raise_for_status(reply, url, gist_id, revision, has_token=bool(client.token))
+    payload = _load_payload(reply, gist_id)
+    entries: dict[str, Any] = payload["files"]
+    _check_required(gist_id, list(entries), required)
+    files = {
+        str(name): _file_text(
+            client, gist_id, str(name), entry if isinstance(entry, dict) else {}, max_file_bytes
+        )
+        for name, entry in entries.items()
+    }
+    provenance = Provenance(
+        kind="gist",
+        gist_id=gist_id,
+        revision=revision or _latest_revision(payload),
+        html_url=str(payload.get("html_url") or f"https://gist.github.com/{gist_id}"),
+        owner=_owner(payload),
+        files=_sha256(files),
+        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        from_cache=False,
+    )
+    return GistFiles(files=files, provenance=provenance, description=str(payload.get("description") or ""))
+
+
+def _resolve_api(api_url: str | None) -> str:
+    return (api_url or os.environ.get("TBWIDGETS_GITHUB_API") or DEFAULT_API).rstrip("/")
+
+
+def fetch_gist(
+    gist: str,
+    *,
+    revision: str | None = None,
+    token: str | None = None,
+    api_url: str | None = None,
+    cache_dir: str | Path | None = None,
+    refresh: bool = False,
+    timeout: float = 15.0,
+    max_file_bytes: int = 1_000_000,
+    required: tuple[str, ...] = ("model.py",),
+    attempts: int = 3,
+    backoff_s: float = 0.5,
+) -> GistFiles:
+    """Fetch every file of a gist (id or URL), at `revision` or the URL's revision, else the latest.
+
+    A pinned revision already cached is returned without network unless `refresh`. When the network
+    fails (connection, timeout, 5xx after `attempts` tries with backoff `backoff_s`·2^n, or a spent
+    rate limit), the cached copy is used with `provenance.from_cache=True`. Raises `GistError`.
+    """
+    gist_id, url_revision = parse_gist_ref(gist)
+    revision = revision.strip() if revision else url_revision
+    if revision is not None and not _REVISION.match(revision):
+        raise msg.bad_revision(revision)
+    revision = revision.lower() if revision else None
+    token = (token or os.environ.get("GITHUB_TOKEN") or "").strip() or None
+    cache = GistCache(cache_dir)
+    client = _Client(_resolve_api(api_url), token, timeout, max(1, attempts), backoff_s)
+    try:
+        if revision and not refresh and (hit := cache.load(gist_id, revision)):
+            return _from_cache(hit, required)
+        try:
+            result = _download(client, gist_id, revision, max_file_bytes, required)
+        except msg.TransientGistError as exc:
+            hit = cache.load(gist_id, revision) if revision else cache.load_latest(gist_id)
+            if hit is None:
+                raise
+            if refresh:
+                again = " A cached copy exists: run again without refresh=True to use it."
+                raise GistError(exc.cause, exc.fix + again, status=exc.status) from None
+            log.warning("Using the cached copy of gist %s: %s", gist_id, exc.cause)
+            return _from_cache(hit, required)
+        cache.save(result.files, result.provenance, latest=revision is None, description=result.description)
+        return result
+    except GistError as exc:
+        raise msg.redact(exc, token) from None
+    finally:
+        client.session.close()
