@@ -12,6 +12,12 @@ import sys
 
 # Import name → distribution name where they differ, or where the name is common in model code.
 PACKAGE_NAMES: dict[str, str] = {
+    "einops": "einops",
+    "timm": "timm",
+    "transformers": "transformers",
+    "xformers": "xformers",
+    "tiktoken": "tiktoken",
+    "safetensors": "safetensors",
     "sklearn": "scikit-learn",
     "cv2": "opencv-python",
     "PIL": "pillow",
@@ -74,8 +80,8 @@ def missing_packages(code: str, local_names: set[str] | frozenset[str] = frozens
 
 
 def install_line(missing: list[dict[str, str]]) -> str:
-    """`pip install a b` for a notebook cell (`%pip` installs into the running kernel's environment)."""
-    return "%pip install " + " ".join(dict.fromkeys(m["package"] for m in missing))
+    """`pip install a b` for the packages behind `missing` (each named once)."""
+    return "pip install " + " ".join(dict.fromkeys(m["package"] for m in missing))
 
 
 def missing_message(missing: list[dict[str, str]]) -> tuple[str, str]:
