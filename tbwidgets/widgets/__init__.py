@@ -1,0 +1,1 @@
+"""Notebook widgets: the ValidatorWidget shell and the views it composes (anywidget front ends in js/)."""

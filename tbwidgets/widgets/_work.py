@@ -1,0 +1,133 @@
+"""Work the validator does off the main thread: loading a model and running check suites.
+
+Kept apart from the widget so the thread logic reads on its own: a `Worker` runs one job at a time
+in a daemon thread, and its Stop event is shared with the Runner of the job's current suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tbwidgets.core import Check
+
+TIER_KEYS = ("tier1", "tier2")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error to show in the widget: what happened and what to do."""
+
+    cause: str
+    fix: str
+    trace: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"cause": self.cause, "fix": self.fix, "trace": self.trace}
+
+
+def describe_problem(exc: BaseException) -> Problem:
+    """LoadErrors carry their own cause and fix; anything else is shown with its traceback."""
+    cause = getattr(exc, "cause", None)
+    if cause:
+        return Problem(str(cause), str(getattr(exc, "fix", "") or ""))
+    return Problem(
+        f"{type(exc).__name__}: {exc}",
+        "This is unexpected: check the model code; if it looks fine, report it with the traceback below.",
+        traceback.format_exc()[-4000:],
+    )
+
+
+def load_source(source: dict[str, Any]) -> Any:
+    """Call `load_model` with the widget's source arguments (None values left out)."""
+    from tbwidgets.loading import load_model
+
+    kwargs = {k: v for k, v in source.items() if v is not None}
+    positional = kwargs.pop("source", None)
+    return load_model(positional, **kwargs)
+
+
+def tier_key(tier: int | str) -> str:
+    """Normalise 1, "1", "tier1", "Tier 1" to "tier1"."""
+    text = str(tier).lower().replace(" ", "")
+    key = text if text.startswith("tier") else f"tier{text}"
+    if key not in TIER_KEYS:
+        raise ValueError(f"Unknown tier {tier!r}: use 1, 2, 'all' or a list of check ids.")
+    return key
+
+
+def plan(selection: int | str | Sequence[str | Check]) -> list[tuple[str, list[Check] | None]]:
+    """Turn `.run()`'s argument into [(tier key, checks or None for the tier's suite)]."""
+    from tbwidgets.api import select_checks
+
+    if isinstance(selection, (int, str)):
+        if str(selection).lower() == "all":
+            return [(key, None) for key in TIER_KEYS]
+        return [(tier_key(selection), None)]
+    checks = select_checks(checks=list(selection))
+    key = "tier2" if checks and all(c.tier == 2 for c in checks) else "tier1"
+    return [(key, checks)]
+
+
+def suite_checks(key: str) -> list[Check]:
+    """The registered suite of one tier (may be empty while checks are being written)."""
+    from tbwidgets.checks import tier_suite
+
+    return list(tier_suite(int(key[-1])).checks)
+
+
+class Worker:
+    """Runs queued jobs one after another in a daemon thread; `stop_event` is the cooperative Stop.
+
+    A job queued while another runs (e.g. "run Tier 1" while the model loads) runs next; `stop()`
+    drops queued jobs and signals the running one.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.stop_event = threading.Event()
+        self._queue: list[Callable[[], None]] = []
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._thread is not None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            self._queue.append(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain, name=self.name, daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._queue.clear()
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the queue is drained; True when idle afterwards."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._thread = None
+                    return
+                job = self._queue.pop(0)
+                self.stop_event.clear()  # jobs still queued were submitted after the last stop()
+            # jobs report their own errors in the widget; the worker must survive anything else
+            with contextlib.suppress(Exception):
+                job()

@@ -1,0 +1,330 @@
+"""ValidatorWidget: the one-cell notebook UI — model header, tabs per tier, live progress, Stop, exports.
+
+The widget is a listener of Runner events and owns no check logic. Loading and runs happen in a worker
+thread; their trait updates go through a Coalescer (≤ 10 messages/s). The front end
+(`js/validator.ts`, bundled to `static/validator.js`) draws everything itself because Colab's widget
+manager breaks `ipywidgets.Tab`, `Accordion` and `Output`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pathlib
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import anywidget
+import traitlets
+
+from tbwidgets.core import Check, Report, Runner
+from tbwidgets.core.events import Event, RunFinished
+from tbwidgets.widgets import _state
+from tbwidgets.widgets._throttle import Coalescer
+from tbwidgets.widgets._work import TIER_KEYS, Worker, describe_problem, load_source, plan, suite_checks
+from tbwidgets.widgets.export import ExportMixin
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+_TIER_LABELS = {"tier1": "Tier 1", "tier2": "Tier 2"}
+_SERIAL = itertools.count(1)  # names worker threads; never shown to users
+
+
+class ValidatorWidget(ExportMixin, anywidget.AnyWidget):
+    """Validate a transformer in one cell: `ValidatorWidget(gist_id)` or `ValidatorWidget()` (example).
+
+    Sources: `gist_id` (id or URL; default: the `GIST_ID` env var), `path`, `model` (an nn.Module or
+    LoadedModel) with optional `config`; none means the built-in example model. `autorun` is the tier
+    run right after loading ("tier1", "tier2", "all" or None).
+    """
+
+    _esm = _STATIC / "validator.js"
+    _css = _STATIC / "validator.css"
+
+    # Synced traits (mirrored in js/types.ts as `ValidatorModel`). Python writes all of them except
+    # `active_tab`, which the front end writes.
+    header = traitlets.Dict().tag(sync=True)
+    """Load state and model facts: {state: empty|loading|ready|error, message, problem, name, ...}."""
+    model_info = traitlets.Dict().tag(sync=True)
+    """Model tab: {code, config, findings, missing_packages, install_line, build_note}. Sent once per load."""
+    tier1 = traitlets.Dict().tag(sync=True)
+    """Tier 1 run: {label, state, message, run_id, progress, counts, rows: [light row per check]}."""
+    tier2 = traitlets.Dict().tag(sync=True)
+    """Tier 2 run, same shape as `tier1`."""
+    results1 = traitlets.Dict().tag(sync=True)
+    """Tier 1 details per finished check: {run_id, results: {check_id: {details, metrics, table, error}}}."""
+    results2 = traitlets.Dict().tag(sync=True)
+    """Tier 2 details, same shape as `results1`."""
+    gist_input = traitlets.Unicode("").tag(sync=True)
+    """Initial text of the gist box (the gist id given or read from `GIST_ID`)."""
+    notice = traitlets.Dict().tag(sync=True)
+    """A transient message for the user: {level: info|error, text, seq}."""
+    active_tab = traitlets.Unicode("tier1").tag(sync=True)
+    """Selected tab (model, tier1, tier2, tier3); written by the front end. A later Tier 3 composition
+    shows its bqplot figures (in a VBox next to this widget) only while this is "tier3"."""
+
+    def __init__(
+        self,
+        gist_id: str | None = None,
+        *,
+        model: Any = None,
+        config: Any = None,
+        path: str | os.PathLike[str] | None = None,
+        revision: str | None = None,
+        task: str | None = None,
+        autorun: str | int | None = "tier1",
+        device: str | None = None,
+        tokenizer: Any = None,
+        update_interval: float = 0.1,
+    ) -> None:
+        super().__init__()
+        # 0.1 s between syncs: ≤ 10 messages/s keeps the server far below its 1000 msg/s drop limit
+        self._sync = Coalescer(self._apply_traits, interval=update_interval)
+        self._lock = threading.RLock()  # guards boards, loaded, runner, reports
+        self._worker = Worker(f"tbwidgets-validator-{next(_SERIAL)}")
+        self._boards = {key: _state.TierBoard(key, _TIER_LABELS[key]) for key in TIER_KEYS}
+        self._loaded: Any = None
+        self._runner: Runner | None = None
+        self._reports: dict[str, Report] = {}
+        self._last_report: Report | None = None
+        self._notice_seq = 0
+        self._header: dict[str, Any] = {"state": "empty"}
+        self.device = device
+        self.tokenizer = tokenizer  # kept for the Tier 2/3 views that decode tokens
+        self.on_msg(self._on_front_end_msg)
+        for key in TIER_KEYS:
+            self._show_registered(key)
+        gist_id = gist_id or (os.environ.get("GIST_ID") or None if model is None and path is None else None)
+        self.gist_input = gist_id or ""
+        source = {"source": model, "gist_id": gist_id, "path": path, "config": config}
+        self.load(dict(source, revision=revision, task=task, device=device), autorun=autorun)
+
+    # -- Python control -----------------------------------------------------------------------------
+    @property
+    def loaded(self) -> Any:
+        """The `LoadedModel` (None until loading finished, or when it failed)."""
+        with self._lock:
+            return self._loaded
+
+    @property
+    def report(self) -> Report | None:
+        """The latest finished run's Report."""
+        with self._lock:
+            return self._last_report
+
+    @property
+    def busy(self) -> bool:
+        """True while loading or running."""
+        return self._worker.busy
+
+    def load(self, source: dict[str, Any], *, autorun: str | int | None = None) -> None:
+        """Load a model in the worker thread (keys of `load_model`), then run `autorun` if given."""
+        self._set_header({"state": "loading", "message": _loading_message(source)})
+        self._worker.submit(lambda: self._load_job(source))
+        if autorun:
+            self.run(autorun)
+
+    def run(self, tier_or_checks: int | str | Sequence[str | Check] = "tier1", wait: bool = False) -> None:
+        """Run a tier (1, 2, "tier1", "all") or a list of check ids/instances in the worker thread."""
+        steps = plan(tier_or_checks)
+        for key, _checks in steps:
+            with self._lock:
+                self._boards[key].set_state(_state.RUNNING, "Waiting to start…")
+            self._push_board(key)
+        self._worker.submit(lambda: self._run_job(steps))
+        if wait:
+            self.wait()
+
+    def stop(self) -> None:
+        """Stop the current run at its next check step; queued runs are dropped."""
+        self._worker.stop()
+        with self._lock:
+            runner = self._runner
+            for key, board in self._boards.items():
+                if board.state == _state.RUNNING:
+                    board.set_state(_state.STOPPING, "Stopping after the current step…")
+                    self._push_board(key)
+        if runner is not None:
+            runner.cancel()
+
+    def wait(self, timeout: float | None = None) -> Report | None:
+        """Block until loading and runs finished; settle the traits; return the latest report."""
+        self._worker.join(timeout)
+        self._sync.flush()
+        return self.report
+
+    # -- jobs (worker thread) -----------------------------------------------------------------------
+    def _load_job(self, source: dict[str, Any]) -> None:
+        try:
+            loaded = load_source(source)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the input stays usable
+            problem = describe_problem(exc)
+            with self._lock:
+                self._loaded = None
+            self._worker.stop()  # queued runs need a model
+            for key in TIER_KEYS:
+                self._board_idle_if_waiting(key, "No model loaded: fix the problem above and load again.")
+            self._set_header({"state": "error", "message": "Loading failed.", "problem": problem.to_dict()})
+            return
+        with self._lock:
+            self._loaded = loaded
+            self._reports.clear()
+        describe = loaded.describe()
+        missing = list(loaded.missing_packages)
+        header = _state.header_view(describe, missing)
+        self._set_header({"state": "ready", "message": "", **header})
+        self._sync.set("model_info", _model_info(loaded, describe, missing))
+        for key in TIER_KEYS:
+            self._show_registered(key)
+
+    def _run_job(self, steps: list[tuple[str, list[Check] | None]]) -> None:
+        for index, (key, checks) in enumerate(steps):
+            if self._worker.stop_event.is_set():
+                for later, _ in steps[index:]:
+                    self._board_idle_if_waiting(later, "Not run: stopped.")
+                return
+            self._run_tier(key, checks)
+
+    def _run_tier(self, key: str, checks: list[Check] | None) -> None:
+        loaded = self.loaded
+        if loaded is None:
+            self._board_idle_if_waiting(key, "No model loaded: load one above first.")
+            return
+        try:
+            selected = checks if checks is not None else suite_checks(key)
+            runner = Runner(loaded, selected, device=self.device, listeners=[self._listener(key)])
+            with self._lock:
+                self._runner = runner
+            if self._worker.stop_event.is_set():
+                runner.cancel()
+            runner.run()
+        except Exception as exc:  # noqa: BLE001 - the widget must stay usable after any failure
+            problem = describe_problem(exc)
+            with self._lock:
+                self._boards[key].set_state(_state.FAILED, f"{problem.cause} — {problem.fix}")
+            self._push_board(key)
+        finally:
+            with self._lock:
+                self._runner = None
+
+    def _listener(self, key: str) -> Any:
+        def on_event(event: Event) -> None:
+            with self._lock:
+                changed = self._boards[key].apply(event)
+                if isinstance(event, RunFinished):
+                    self._reports[key] = event.report
+                    self._last_report = event.report
+            self._push_board(key, results="results" in changed)
+
+        return on_event
+
+    # -- state → traits -----------------------------------------------------------------------------
+    def _show_registered(self, key: str) -> None:
+        try:
+            checks = suite_checks(key)
+            message = "" if checks else "No checks are registered for this tier yet."
+        except Exception as exc:  # noqa: BLE001 - a broken check module must not break the widget
+            checks, message = [], f"Could not list the checks: {describe_problem(exc).cause}"
+        with self._lock:
+            self._boards[key].show_registered(
+                [c.check_id for c in checks], [c.title for c in checks], message
+            )
+        self._push_board(key, results=True)
+
+    def _board_idle_if_waiting(self, key: str, message: str) -> None:
+        with self._lock:
+            board = self._boards[key]
+            if board.state in (_state.RUNNING, _state.STOPPING):
+                board.set_state(_state.STOPPED if self._worker.stop_event.is_set() else _state.IDLE, message)
+        self._push_board(key)
+
+    def _push_board(self, key: str, results: bool = False) -> None:
+        with self._lock:
+            board = self._boards[key]
+            self._sync.set(key, board.view())
+            if results:
+                self._sync.set("results" + key[-1], board.results_view())
+
+    def _set_header(self, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._header = value  # what __repr__ reads: traits lag behind by one coalescing interval
+            self._sync.set("header", value)
+
+    def _apply_traits(self, values: dict[str, Any]) -> None:
+        with self.hold_sync():
+            for name, value in values.items():
+                setattr(self, name, value)
+
+    def _notify(self, text: str, level: str = "info") -> None:
+        self._notice_seq += 1
+        self._sync.set("notice", {"level": level, "text": text, "seq": self._notice_seq})
+
+    # -- front end messages -------------------------------------------------------------------------
+    def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        try:
+            if kind == "run":
+                self.run(str(content.get("tier", "tier1")))
+            elif kind == "stop":
+                self.stop()
+            elif kind == "load":
+                self._load_from_input(str(content.get("source", "")).strip())
+            elif kind == "export":
+                self._send_download(str(content.get("format", "html")))
+        except Exception as exc:  # noqa: BLE001 - a bad click must leave the widget usable
+            self._notify(describe_problem(exc).cause, "error")
+
+    def _load_from_input(self, text: str) -> None:
+        if self._worker.busy:
+            self._notify(
+                "Busy: press Stop or wait for the current run before loading another model.", "error"
+            )
+            return
+        self.gist_input = text
+        self.load({"gist_id": text or None, "device": self.device}, autorun="tier1")
+
+    # -- text ---------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        if not hasattr(self, "_boards"):  # repr during construction (e.g. in a traitlets error)
+            return "<ValidatorWidget (initialising)>"
+        with self._lock:
+            header = dict(self._header)
+            tiers = "; ".join(_tier_text(board.view()) for board in self._boards.values())
+        state = header.get("state", "empty")
+        model = header.get("name") if state == "ready" else state
+        source = header.get("source", {}).get("label", "") if state == "ready" else ""
+        where = f" from {source}" if source else ""
+        return f"<ValidatorWidget {model}{where} | {tiers}>"
+
+
+def _tier_text(view: dict[str, Any]) -> str:
+    counts = ", ".join(f"{n} {s}" for s, n in view.get("counts", {}).items() if n)
+    state = view.get("state", "idle")
+    rows = len(view.get("rows", []))
+    detail = f" ({counts})" if counts else f" ({rows} checks)"
+    return f"{view.get('label', '?')}: {state}{detail}"
+
+
+def _loading_message(source: dict[str, Any]) -> str:
+    if source.get("gist_id"):
+        return f"Fetching gist {source['gist_id']} and building the model…"
+    if source.get("path"):
+        return f"Loading {source['path']}…"
+    if source.get("source") is not None:
+        return "Inspecting the model…"
+    return "Building the example model…"
+
+
+def _model_info(loaded: Any, describe: dict[str, Any], missing: list[Any]) -> dict[str, Any]:
+    from tbwidgets.loading import deps
+
+    return {
+        "code": loaded.code or "",
+        "config": describe.get("config", {}),
+        "findings": describe.get("findings", []),
+        "missing_packages": [dict(m) for m in missing],
+        "install_line": deps.install_line(missing) if missing else "",
+        "build_note": describe.get("build_note", ""),
+    }
