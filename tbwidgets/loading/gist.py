@@ -28,21 +28,17 @@ from tbwidgets._version import __version__
 from tbwidgets.loading import gist_messages as msg
 from tbwidgets.loading.cache import CachedGist, GistCache
 from tbwidgets.loading.errors import GistError
+from tbwidgets.loading.gist_ref import RAW_GIST_HOST, REVISION, parse_gist_id, parse_gist_ref
 from tbwidgets.loading.model import Provenance
+
+__all__ = ["GistError", "GistFiles", "fetch_gist", "parse_gist_id", "parse_gist_ref"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.github.com"
 API_VERSION = "2022-11-28"
 USER_AGENT = f"tbwidgets/{__version__}"
-RAW_GIST_HOST = "gist.githubusercontent.com"
 MAX_JSON_BYTES = 64_000_000  # the API truncates each file near 1 MB, and a gist holds at most 300 files
-
-_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
-_HEX20 = re.compile(r"^[0-9a-fA-F]{20}$")  # gists from about 2012-2014
-_NUMERIC = re.compile(r"^[0-9]{1,12}$")  # the oldest gists
-_REVISION = re.compile(r"^[0-9a-fA-F]{7,40}$")
-_GIST_HOSTS = {"gist.github.com", "www.gist.github.com", RAW_GIST_HOST}
 
 
 @dataclass(frozen=True)
@@ -54,49 +50,12 @@ class GistFiles:
     description: str = ""
 
 
-def _id_kind(segment: str) -> int:
-    """0 for a current id, 1 for a 20-hex id, 2 for a numeric id, 3 for anything else."""
-    for rank, pattern in enumerate((_HEX32, _HEX20, _NUMERIC)):
-        if pattern.match(segment):
-            return rank
-    return 3
-
-
-def parse_gist_ref(text: str) -> tuple[str, str | None]:
-    """Gist id and the revision named in a URL (or None) from an id or any gist/API URL."""
-    raw = (text or "").strip()
-    if _id_kind(raw) < 3:
-        return raw.lower(), None
-    url = raw if "://" in raw else f"https://{raw}"
-    parts = urlsplit(url)
-    segments = [s.removesuffix(".git") for s in parts.path.split("/") if s]
-    if "gists" in segments:  # API URL: {api}/gists/{id}[/{sha}]
-        i = segments.index("gists")
-        rest = segments[i + 1 : i + 3]
-        if rest and _id_kind(rest[0]) < 3:
-            rev = rest[1] if len(rest) > 1 and _REVISION.match(rest[1]) else None
-            return rest[0].lower(), rev.lower() if rev else None
-    elif (parts.hostname or "").lower() in _GIST_HOSTS:
-        # /{user}/{id}[/{sha}] or /{id}: a user name may look numeric, so prefer the strongest id form.
-        ranked = sorted((_id_kind(s), i) for i, s in enumerate(segments[:3]))
-        if ranked and ranked[0][0] < 3:
-            i = ranked[0][1]
-            after = segments[i + 1] if i + 1 < len(segments) else ""
-            is_rev = parts.hostname != RAW_GIST_HOST and len(after) == 40 and _REVISION.match(after)
-            return segments[i].lower(), after.lower() if is_rev else None
-    raise msg.bad_reference(raw)
-
-
-def parse_gist_id(text: str) -> str:
-    """The gist id in `text`: a 32-hex id, an old numeric id, or a gist / API / raw URL."""
-    return parse_gist_ref(text)[0]
-
-
 @dataclass(frozen=True)
 class _Reply:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    complete: bool  # False when reading stopped at the size limit
 
 
 @dataclass
@@ -128,8 +87,8 @@ class _Client:
                 body.append(chunk)
                 size += len(chunk)
                 if size > limit:  # enough to know it is too big; do not read the rest
-                    break
-            return _Reply(resp.status_code, resp.headers, b"".join(body))
+                    return _Reply(resp.status_code, resp.headers, b"".join(body), complete=False)
+            return _Reply(resp.status_code, resp.headers, b"".join(body), complete=True)
 
     def get(self, url: str, limit: int) -> _Reply:
         host = urlsplit(url).netloc
@@ -139,8 +98,12 @@ class _Client:
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
                 reply = self._once(url, limit)
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-                raise msg.unexpected_status(0, url, f"invalid address ({exc})") from None
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+            ) as exc:
+                raise msg.bad_address(url, exc) from None
             except requests.Timeout:
                 failure = msg.timed_out(host, self.timeout, self.attempts)
                 continue
@@ -199,11 +162,8 @@ def _load_payload(reply: _Reply, gist_id: str) -> dict[str, Any]:
     return payload
 
 
-def _file_text(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> str:
-    """The whole text of one file entry: inline content, or its raw_url when the API truncated it."""
-    size = entry.get("size")
-    if isinstance(size, int) and size > limit:
-        raise msg.oversize(gist_id, name, size, limit)
+def _entry_bytes(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> _Reply:
+    """One file's bytes: inline content, or its raw_url when the API truncated it (GitHub: ~1 MB)."""
     content = entry.get("content")
     if entry.get("truncated") or not isinstance(content, str):
         raw_url = entry.get("raw_url")
@@ -212,18 +172,29 @@ def _file_text(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any
         reply = client.get(raw_url, limit)
         if reply.status != 200:
             raise msg.unexpected_status(reply.status, raw_url, _api_message(reply))
-        data = reply.body
-    elif entry.get("encoding") == "base64":
-        data = base64.b64decode(content)
-    else:
-        try:
-            data = content.encode("utf-8")  # lone surrogates from a "\\udcxx" escape fail here
-        except UnicodeEncodeError as exc:
-            raise msg.not_utf8(gist_id, name, exc) from None
-    if len(data) > limit:
-        raise msg.oversize(gist_id, name, len(data), limit, exact=len(data) <= limit + 65536)
+        return reply
     try:
-        return data.decode("utf-8")
+        if entry.get("encoding") == "base64":
+            data = base64.b64decode(content, validate=True)
+        else:
+            data = content.encode("utf-8")  # lone surrogates (a "\\udcxx" JSON escape) fail here
+    except UnicodeEncodeError as exc:
+        raise msg.not_utf8(gist_id, name, exc) from None
+    except ValueError:
+        raise msg.bad_answer(gist_id, f"file {name} has invalid base64 content") from None
+    return _Reply(200, {}, data, complete=True)
+
+
+def _file_text(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> str:
+    """The whole text of one file entry, refusing files over `limit` bytes and non-UTF-8 ones."""
+    size = entry.get("size")
+    if isinstance(size, int) and size > limit:
+        raise msg.oversize(gist_id, name, size, limit)
+    got = _entry_bytes(client, gist_id, name, entry, limit)
+    if len(got.body) > limit:
+        raise msg.oversize(gist_id, name, len(got.body), limit, exact=got.complete)
+    try:
+        return got.body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise msg.not_utf8(gist_id, name, exc) from None
 
@@ -310,7 +281,7 @@ def fetch_gist(
     """
     gist_id, url_revision = parse_gist_ref(gist)
     revision = revision.strip() if revision else url_revision
-    if revision is not None and not _REVISION.match(revision):
+    if revision is not None and not REVISION.match(revision):
         raise msg.bad_revision(revision)
     revision = revision.lower() if revision else None
     token = (token or os.environ.get("GITHUB_TOKEN") or "").strip() or None

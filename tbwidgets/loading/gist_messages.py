@@ -122,6 +122,14 @@ def no_connection(host: str, reason: str, attempts: int) -> GistError:
     )
 
 
+def bad_address(url: str, exc: Exception) -> GistError:
+    return GistError(
+        f"{url!r} is not a usable address: {exc}.",
+        "Give the API base URL with its scheme, e.g. https://api.github.com or http://127.0.0.1:8000, "
+        "in api_url= or TBWIDGETS_GITHUB_API.",
+    )
+
+
 def invalid_json(gist_id: str, body: bytes) -> GistError:
     start = body[:80].decode("utf-8", "replace").strip()
     return GistError(

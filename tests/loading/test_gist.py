@@ -145,6 +145,13 @@ def test_unpinned_falls_back_to_cache_when_offline(
     assert offline.provenance.files == first.provenance.files
 
 
+def test_spent_rate_limit_falls_back_to_cache(fake_gist_api: FakeGistAPI, cache: Path) -> None:
+    add_tb(fake_gist_api)
+    fetch(fake_gist_api, cache)
+    fake_gist_api.rate_limit_next()
+    assert fetch(fake_gist_api, cache).provenance.from_cache is True
+
+
 def test_refresh_does_not_hide_an_outage_behind_the_cache(fake_gist_api: FakeGistAPI, cache: Path) -> None:
     add_tb(fake_gist_api)
     fetch(fake_gist_api, cache)
@@ -210,6 +217,21 @@ def test_oversize_file_is_refused(fake_gist_api: FakeGistAPI, cache: Path) -> No
     err = error_of(fake_gist_api, cache, max_file_bytes=100)
     assert "model.py" in err.cause and "500 bytes" in err.cause and "100-byte limit" in err.cause
     assert "max_file_bytes" in err.fix
+
+
+def test_oversize_raw_file_without_size_stops_reading_early(fake_gist_api: FakeGistAPI, cache: Path) -> None:
+    gist = fake_gist_api.add_gist(GID, {"model.py": "y" * 300_000})
+    raw_url = f"{fake_gist_api.url}/tb-user/{GID}/raw/{gist.sha}/model.py"
+    listing = {"files": {"model.py": {"truncated": True, "content": "yy", "raw_url": raw_url}}}
+    fake_gist_api.fail_next(200, body=json.dumps(listing))  # no "size": only reading can tell
+    err = error_of(fake_gist_api, cache, max_file_bytes=1000)
+    assert "model.py" in err.cause and "more than 1,000 bytes" in err.cause
+
+
+def test_api_url_without_scheme_is_explained(cache: Path) -> None:
+    with pytest.raises(GistError, match="not a usable address") as info:
+        fetch_gist(GID, api_url="127.0.0.1:9", cache_dir=cache, attempts=1)
+    assert "https://api.github.com" in info.value.fix
 
 
 def test_non_utf8_raw_file_is_refused(fake_gist_api: FakeGistAPI, cache: Path) -> None:
