@@ -111,13 +111,26 @@ def _resolve(source: Any, *, gist_id: Any, path: Any, model: Any) -> tuple[str, 
     p = Path(value).expanduser()
     if p.exists():
         return "path", p
-    if path is None and isinstance(value, str) and _GIST_LIKE.search(value.strip()):
+    if path is None and isinstance(value, str) and _looks_like_gist(value.strip()):
         return "gist", value.strip()
     raise LoadError(
         f"Path not found: {p}",
         "Check the path (a folder holding model.py, or the model.py file). A gist id is 32 hex "
         "characters, or paste the gist URL.",
     )
+
+
+def _looks_like_gist(text: str) -> bool:
+    """A gist id or URL, as the gist client parses them (a rough pattern until it is importable)."""
+    try:
+        from tbwidgets.loading.gist import parse_gist_id
+    except ImportError:
+        return bool(_GIST_LIKE.search(text))
+    try:
+        parse_gist_id(text)
+    except LoadError:
+        return False
+    return True
 
 
 def _example(raw: dict[str, Any] | None) -> _Built:
