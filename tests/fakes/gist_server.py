@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import socket
 import threading
 import time
@@ -371,8 +372,10 @@ def serve_fake_gist_api(gists: Mapping[str, Mapping[str, Content]] | None = None
 
 
 @pytest.fixture
-def fake_gist_api() -> Iterator[FakeGistAPI]:
+def fake_gist_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGistAPI]:
     """A running fake Gists API for one test (see the module docstring)."""
+    for name in ("NO_PROXY", "no_proxy"):  # a CI proxy must not swallow loopback requests
+        monkeypatch.setenv(name, ",".join(filter(None, [os.environ.get(name), "127.0.0.1", "localhost"])))
     with FakeGistAPI() as api:
         yield api
 

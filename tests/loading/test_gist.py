@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -169,6 +170,18 @@ def test_cache_writes_leave_no_temporary_files(fake_gist_api: FakeGistAPI, cache
     assert stored["files"]["model.py"] == MODEL
 
 
+def test_broken_cache_entry_is_a_miss_and_unwritable_cache_is_no_failure(
+    fake_gist_api: FakeGistAPI, cache: Path, tmp_path: Path
+) -> None:
+    gist = add_tb(fake_gist_api)
+    fetch(fake_gist_api, cache, revision=gist.sha)
+    (cache / GID / f"{gist.sha}.json").write_text("{not json")
+    assert fetch(fake_gist_api, cache, revision=gist.sha).provenance.from_cache is False
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert fetch(fake_gist_api, blocker, revision=gist.sha).files["model.py"] == MODEL
+
+
 def test_token_never_reaches_cache_errors_or_logs(
     fake_gist_api: FakeGistAPI, cache: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -232,6 +245,15 @@ def test_api_url_without_scheme_is_explained(cache: Path) -> None:
     with pytest.raises(GistError, match="not a usable address") as info:
         fetch_gist(GID, api_url="127.0.0.1:9", cache_dir=cache, attempts=1)
     assert "https://api.github.com" in info.value.fix
+
+
+def test_base64_and_lone_surrogate_contents(fake_gist_api: FakeGistAPI, cache: Path) -> None:
+    encoded = base64.b64encode(MODEL.encode()).decode()
+    listing = {"files": {"model.py": {"content": encoded, "encoding": "base64", "truncated": False}}}
+    fake_gist_api.fail_next(200, body=json.dumps(listing))
+    assert fetch(fake_gist_api, cache).files["model.py"] == MODEL
+    fake_gist_api.fail_next(200, body='{"files": {"model.py": {"content": "x = 1  # \\udcff"}}}')
+    assert "not UTF-8" in error_of(fake_gist_api, cache).cause
 
 
 def test_non_utf8_raw_file_is_refused(fake_gist_api: FakeGistAPI, cache: Path) -> None:
