@@ -7,7 +7,7 @@ the position table's length is the maximum length. Config values that disagree b
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,9 @@ import torch
 from torch import nn
 
 from tbwidgets.loading.model import Finding, ModelFacts
+
+PROBE_SHAPE = (2, 8)
+"""(batch, length) of the forward pass run at load time: cheap, and batch 2 catches batch-dim bugs."""
 
 DEFAULT_MAX_LEN = 512
 """Used only when neither a position table nor the config says; recorded in `max_len_source`."""
@@ -137,6 +140,33 @@ def _mismatch_findings(
     return findings
 
 
+def _vocab_size(
+    emb: EmbeddingInfo, config: Mapping[str, Any], out_width: int | None, classification: bool
+) -> tuple[int, list[Finding]]:
+    """Token embedding rows, else config vocab_size, else an LM's logits width; 0 plus an error if none."""
+    if emb.module is not None:
+        return emb.module.num_embeddings, []
+    if isinstance(config.get("vocab_size"), int):
+        return int(config["vocab_size"]), []
+    if out_width is not None and not classification:
+        return out_width, []
+    return 0, [
+        Finding(
+            "error",
+            "Could not tell the vocabulary size: no token embedding, no vocab_size in the config.",
+            "Pass config={'vocab_size': N} to load_model.",
+        )
+    ]
+
+
+def _pad_token_id(module: nn.Module, config: Mapping[str, Any]) -> int | None:
+    hf = _hf_config(module)
+    pad = getattr(hf, "pad_token_id", None) if hf is not None else None
+    if pad is None:
+        pad = config.get("pad_token_id")
+    return pad if isinstance(pad, int) else None
+
+
 def compute_facts(
     module: nn.Module,
     config: Mapping[str, Any],
@@ -146,29 +176,18 @@ def compute_facts(
 ) -> FactsResult:
     """Read the facts; `out_width` is the last dim of a probe's logits when one ran."""
     emb = find_token_embedding(module, None if classification else out_width)
-    findings: list[Finding] = []
-    if emb.module is not None:
-        vocab = emb.module.num_embeddings
-    elif isinstance(config.get("vocab_size"), int):
-        vocab = int(config["vocab_size"])
-    elif out_width is not None and not classification:
-        vocab = out_width
-    else:
-        vocab = 0
-        findings.append(
-            Finding(
-                "error",
-                "Could not tell the vocabulary size: no token embedding, no vocab_size in the config.",
-                "Pass config={'vocab_size': N} to load_model.",
-            )
-        )
+    vocab, findings = _vocab_size(emb, config, out_width, classification)
     max_len, max_len_source = find_max_len(module, config)
     findings += _mismatch_findings(vocab, max_len, max_len_source, config)
+    if out_width is not None and not classification and vocab and out_width != vocab:
+        findings.append(
+            Finding(
+                "warn",
+                f"The logits have {out_width} columns but the vocabulary has {vocab} tokens.",
+                "The output projection should be nn.Linear(d_model, vocab_size).",
+            )
+        )
     first = next(iter(module.parameters()), None)
-    hf = _hf_config(module)
-    pad = getattr(hf, "pad_token_id", None) if hf is not None else None
-    if pad is None and isinstance(config.get("pad_token_id"), int):
-        pad = config["pad_token_id"]
     d_model = emb.module.embedding_dim if emb.module is not None else config.get("d_model")
     facts = ModelFacts(
         vocab_size=vocab,
@@ -178,9 +197,34 @@ def compute_facts(
         n_trainable=sum(p.numel() for p in module.parameters() if p.requires_grad),
         device=first.device if first is not None else torch.device("cpu"),
         dtype=first.dtype if first is not None else torch.get_default_dtype(),
-        pad_token_id=pad if isinstance(pad, int) else None,
+        pad_token_id=_pad_token_id(module, config),
         n_layers=_count_layers(module, config),
         d_model=d_model if isinstance(d_model, int) else None,
         num_labels=out_width if classification else None,
     )
     return FactsResult(facts, emb, findings)
+
+
+def probe(
+    call: Callable[[torch.Tensor], torch.Tensor], module: nn.Module, vocab: int, max_len: int
+) -> tuple[torch.Tensor | None, Finding | None]:
+    """One tiny forward pass in eval mode; a crash is returned as an error Finding, not raised."""
+    first = next(iter(module.parameters()), None)
+    device = first.device if first is not None else torch.device("cpu")
+    length = min(PROBE_SHAPE[1], max_len)
+    ids = torch.randint(
+        0, max(vocab, 1), (PROBE_SHAPE[0], length), generator=torch.Generator().manual_seed(0)
+    )
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return call(ids.to(device)), None
+    except Exception as exc:  # noqa: BLE001 - user code; the checks report it
+        return None, Finding(
+            "error",
+            f"The model crashed on a tiny forward pass {tuple(ids.shape)}: {type(exc).__name__}: {exc}",
+            "Run the model on a small batch yourself to see the traceback, and fix forward().",
+        )
+    finally:
+        module.train(was_training)

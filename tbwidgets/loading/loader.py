@@ -20,14 +20,12 @@ from torch import nn
 from tbwidgets.loading.adapter import ModelAdapter
 from tbwidgets.loading.config import normalize_config, read_config, read_config_text
 from tbwidgets.loading.errors import LoadError
-from tbwidgets.loading.facts import compute_facts, find_max_len, find_token_embedding
+from tbwidgets.loading.facts import FactsResult, compute_facts, find_max_len, find_token_embedding, probe
 from tbwidgets.loading.model import Finding, LoadedModel, Provenance, Task
 from tbwidgets.loading.source import discover_class, import_code, instantiate
 from tbwidgets.loading.task import detect_task, parse_task
 
 EXAMPLE_NAME = "TinyGPT (built-in example)"
-PROBE_SHAPE = (2, 8)
-"""(batch, length) of the tiny forward pass run at load time: cheap, and batch 2 catches batch-dim bugs."""
 
 _GIST_LIKE = re.compile(r"^[0-9a-fA-F]{20,}$|^\d{4,}$|gist\.github|api\.github\.com/gists|^gist:", re.I)
 
@@ -214,29 +212,18 @@ def _from_code(
     )
 
 
-def _probe(
-    adapter: ModelAdapter, module: nn.Module, vocab: int, max_len: int
-) -> tuple[torch.Tensor | None, Finding | None]:
-    """One tiny forward pass in eval mode; a crash is returned as an error Finding, not raised."""
-    first = next(iter(module.parameters()), None)
-    device = first.device if first is not None else torch.device("cpu")
-    gen = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, max(vocab, 1), (PROBE_SHAPE[0], min(PROBE_SHAPE[1], max_len)), generator=gen).to(
-        device
-    )
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            return adapter(ids), None
-    except Exception as exc:  # noqa: BLE001 - user code; the checks report it
-        return None, Finding(
-            "error",
-            f"The model crashed on a tiny forward pass {tuple(ids.shape)}: {type(exc).__name__}: {exc}",
-            "Run the model on a small batch yourself to see the traceback, and fix forward().",
-        )
-    finally:
-        module.train(was_training)
+def _inspect(
+    module: nn.Module, adapter: ModelAdapter, cfg: dict[str, Any], task: str | Task | None
+) -> tuple[Task, str, FactsResult, list[Finding]]:
+    """Probe the model once, then decide the task and read the facts in the light of the logits."""
+    emb = find_token_embedding(module)
+    vocab = emb.module.num_embeddings if emb.module is not None else int(cfg.get("vocab_size") or 2)
+    logits, crash = probe(adapter, module, vocab, find_max_len(module, cfg)[0])
+    ndim = logits.ndim if logits is not None else None
+    the_task, reason = detect_task(module, cfg, task, logits_ndim=ndim)
+    out_width = int(logits.shape[-1]) if logits is not None and logits.ndim >= 2 else None
+    result = compute_facts(module, cfg, out_width=out_width, classification=the_task is Task.CLASSIFICATION)
+    return the_task, reason, result, ([crash] if crash else []) + result.findings
 
 
 def _finish(built: _Built, task: str | Task | None, device: str | torch.device | None) -> LoadedModel:
@@ -247,22 +234,7 @@ def _finish(built: _Built, task: str | Task | None, device: str | torch.device |
         raw = hf_config.to_dict()  # Hugging Face models carry their config
     cfg = normalize_config(raw)
     adapter = ModelAdapter(module)
-    emb = find_token_embedding(module)
-    vocab = emb.module.num_embeddings if emb.module is not None else int(cfg.get("vocab_size") or 2)
-    logits, crash = _probe(adapter, module, vocab, find_max_len(module, cfg)[0])
-    findings = list(built.findings) + ([crash] if crash else [])
-    the_task, reason = detect_task(module, cfg, task, logits_ndim=logits.ndim if logits is not None else None)
-    out_width = int(logits.shape[-1]) if logits is not None and logits.ndim >= 2 else None
-    result = compute_facts(module, cfg, out_width=out_width, classification=the_task is Task.CLASSIFICATION)
-    findings += result.findings
-    if out_width is not None and the_task is not Task.CLASSIFICATION and out_width != result.facts.vocab_size:
-        findings.append(
-            Finding(
-                "warn",
-                f"The logits have {out_width} columns but the vocabulary has {result.facts.vocab_size} tokens.",
-                "The output projection should be nn.Linear(d_model, vocab_size).",
-            )
-        )
+    the_task, reason, result, findings = _inspect(module, adapter, cfg, task)
     return LoadedModel(
         module=module,
         adapter=adapter,
@@ -275,7 +247,7 @@ def _finish(built: _Built, task: str | Task | None, device: str | torch.device |
         raw_config=raw,
         code=built.code,
         build_note=f"{built.build_note}; called as {adapter.describe()}",
-        findings=findings,
+        findings=built.findings + findings,
         token_embedding=result.embedding.module,
         token_embedding_name=result.embedding.name,
         missing_packages=list(built.missing),
