@@ -1,0 +1,171 @@
+"""tier1.overfit_batch: a copy of the model trained on one small batch must drive the loss well down.
+
+A model that cannot memorise one batch cannot learn at all (Karpathy's recipe). The user's model is
+never touched: training runs on a deep copy, with dropout off so memorising is possible.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import torch
+from torch import nn
+
+from tbwidgets.checks.tier1._common import first_line, forward_problem, loss_name, own_rng, task_batch
+from tbwidgets.core.check import Check, register
+from tbwidgets.core.context import RunContext
+from tbwidgets.core.result import CheckResult, Status
+
+
+@register
+class OverfitBatch(Check):
+    check_id = "tier1.overfit_batch"
+    title = "Overfit one batch"
+    tier = 1
+    budget_s = 120.0
+
+    def __init__(
+        self,
+        batch: int = 2,
+        length: int = 16,
+        lr: float = 3e-3,
+        max_steps: int = 300,
+        target_fraction: float = 0.2,
+        warn_fraction: float = 0.7,
+        time_box_s: float = 6.0,
+    ) -> None:
+        self.batch, self.length = batch, length  # few tokens to memorise: fast on CPU
+        self.lr = lr  # Adam; high enough to memorise in tens of steps, low enough to stay stable
+        self.max_steps = max_steps
+        self.target_fraction = target_fraction  # "well below": the loss must reach 20% of its start
+        self.warn_fraction = warn_fraction  # fell but not enough within the time box: WARN
+        self.time_box_s = time_box_s  # wall-clock cap on CPU; GPUs finish far sooner
+
+    def skip_reason(self, ctx: RunContext) -> str | None:
+        if not any(p.requires_grad for p in ctx.model.parameters()):
+            return "The model has no trainable parameters."
+        return forward_problem(ctx)
+
+    def run(self, ctx: RunContext) -> CheckResult:
+        ctx.progress(0.02, "copying the model")
+        model = copy.deepcopy(ctx.model)
+        adapter = _rebind(ctx, model)
+        ids = ctx.random_tokens(self.batch, min(self.length, ctx.loaded.facts.max_len), offset=9)
+        batch = task_batch(ctx.loaded, ids, ctx.generator(9))
+        model.train()
+        for m in model.modules():
+            if isinstance(m, nn.Dropout):
+                m.eval()
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = _Adam(params, lr=self.lr)
+        curve: list[float] = []
+        stop = time.perf_counter() + self.time_box_s
+        with own_rng():
+            for step in range(self.max_steps):
+                ctx.raise_if_cancelled()
+                loss = batch.loss(adapter(batch.inputs))
+                curve.append(float(loss.detach()))
+                if not math.isfinite(curve[-1]) or curve[-1] <= curve[0] * self.target_fraction:
+                    break
+                if time.perf_counter() > stop:
+                    break
+                for p in params:
+                    p.grad = None
+                try:
+                    loss.backward()
+                except RuntimeError as exc:
+                    return self.result(
+                        Status.SKIPPED, f"Backward fails ({first_line(exc)}); see Gradient flow."
+                    )
+                opt.step()
+                if step % 10 == 0:
+                    ctx.progress(
+                        0.05 + 0.9 * min(step / self.max_steps, 1.0), f"step {step}, loss {curve[-1]:.3f}"
+                    )
+        del model, opt
+        return self._verdict(ctx, curve)
+
+    def _verdict(self, ctx: RunContext, curve: list[float]) -> CheckResult:
+        start, end = curve[0], curve[-1]
+        metrics = {
+            "start_loss": start,
+            "final_loss": end,
+            "steps": float(len(curve) - 1),
+            "fraction": end / start,
+        }
+        table = [{"step": i, "loss": v} for i, v in enumerate(curve)]
+        artifacts = {"loss_curve": curve}
+        how = (
+            f"Adam lr {self.lr:g} on {self.batch}×{self.length} random tokens, {loss_name(ctx.loaded.task)}."
+        )
+        kw = {"metrics": metrics, "table": table, "artifacts": artifacts}
+        if not math.isfinite(end):
+            return self.result(
+                Status.FAIL,
+                f"The loss became NaN/Inf after {len(curve) - 1} steps of training on one batch.",
+                f"{how} Training diverges: check the initialisation, normalisation and the learning rate.",
+                **kw,
+            )
+        if end <= start * self.target_fraction:
+            return self.result(
+                Status.PASS,
+                f"Memorised one batch: loss {start:.3f} → {end:.3f} in {len(curve) - 1} steps.",
+                f"{how} The model can fit data, so gradients, optimizer and loss are wired correctly.",
+                **kw,
+            )
+        status = Status.WARN if end <= start * self.warn_fraction else Status.FAIL
+        return self.result(
+            status,
+            f"Cannot overfit one batch: loss {start:.3f} → {end:.3f} in {len(curve) - 1} steps "
+            f"(target {start * self.target_fraction:.3f}).",
+            f"{how} A model that cannot memorise a handful of tokens cannot learn real data: look at "
+            "Gradient flow for unused or detached layers and vanishing gradients, and check that the "
+            "output depends on the input."
+            + (" It did improve; a longer run may get there." if status is Status.WARN else ""),
+            **kw,
+        )
+
+
+class _Adam:
+    """Plain Adam. torch.optim's first use imports torch._dynamo (~1.5 s), more than the whole check."""
+
+    def __init__(
+        self, params: list[nn.Parameter], lr: float, betas: tuple[float, float] = (0.9, 0.999)
+    ) -> None:
+        self.params, self.lr, self.betas, self.t = params, lr, betas, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
+            if p.grad is None:
+                continue
+            m.mul_(b1).add_(p.grad, alpha=1 - b1)
+            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            p.addcdiv_(m, (v / c2).sqrt_().add_(1e-8), value=-self.lr / c1)
+
+
+def _rebind(ctx: RunContext, model: nn.Module):
+    """An adapter that calls the copy: the loader's adapter is bound to the original module."""
+    original = ctx.adapter
+    if hasattr(original, "module"):
+        clone = copy.copy(original)
+        clone.module = model
+        return clone
+    return lambda ids, attention_mask=None: _logits(model(ids))
+
+
+def _logits(out: object) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, (tuple, list)):
+        return out[0]
+    if isinstance(out, dict):
+        return out["logits"]
+    return out.logits  # type: ignore[attr-defined]

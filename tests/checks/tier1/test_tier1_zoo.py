@@ -1,0 +1,46 @@
+"""Each bug in the zoo is flagged FAIL by the check that claims it, with a summary naming the bug."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tbwidgets.checks.tier1 import TIER1_CHECKS
+from tbwidgets.core import Runner, Status
+from tbwidgets.loading import load_model
+from tests.checks.tier1.zoo import BUGS, ZooLM
+
+_BY_ID = {cls.check_id: cls for cls in TIER1_CHECKS}
+
+
+def _load(bug_name: str):
+    bug = BUGS[bug_name]
+    torch.manual_seed(0)
+    return load_model(model=bug.factory(), config=bug.config, task="causal-lm")
+
+
+def test_zoo_is_big_enough() -> None:
+    assert len(BUGS) >= 15
+    assert {b.check_id for b in BUGS.values()} >= {
+        "tier1.causal_leakage",
+        "tier1.gradient_flow",
+        "tier1.shape_robustness",
+        "tier1.parameter_init",
+    }
+
+
+@pytest.mark.parametrize("bug_name", sorted(BUGS))
+def test_bug_is_caught_by_its_check(bug_name: str) -> None:
+    bug = BUGS[bug_name]
+    result = Runner(_load(bug_name), [_BY_ID[bug.check_id]()]).run()[bug.check_id]
+    assert result.status is Status.FAIL, f"{bug_name}: {result.status} {result.summary}\n{result.error or ''}"
+    assert bug.phrase.lower() in result.summary.lower(), result.summary
+    assert result.details, "every FAIL must say why it matters and what to try"
+
+
+@pytest.mark.parametrize("check_id", sorted({b.check_id for b in BUGS.values()}))
+def test_healthy_zoo_model_passes_the_checks_used_on_bugs(check_id: str) -> None:
+    torch.manual_seed(0)
+    loaded = load_model(model=ZooLM(), task="causal-lm")
+    result = Runner(loaded, [_BY_ID[check_id]()]).run()[check_id]
+    assert result.status is Status.PASS, f"{result.summary}\n{result.error or ''}"
