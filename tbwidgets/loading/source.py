@@ -74,7 +74,7 @@ def import_code(code: str, filename: str, folder: Path | None = None) -> Importe
             raise _user_error(exc, filename) from exc
         cause, fix = deps.missing_message(gone)
         raise LoadError(cause, fix) from None
-    except Exception as exc:  # any error in user code becomes a LoadError naming it
+    except (Exception, SystemExit) as exc:  # user code: any error (even sys.exit) becomes a LoadError
         sys.modules.pop(name, None)
         raise _user_error(exc, filename) from exc
     finally:

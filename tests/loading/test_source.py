@@ -158,3 +158,12 @@ def test_import_code_from_text_has_readable_tracebacks() -> None:
     with pytest.raises(ZeroDivisionError) as info:
         imported.module.M()(None)
     assert "return 1 / 0" in str(info.getrepr())
+
+
+def test_main_block_does_not_run_and_sys_exit_is_caught(tmp_path: Path) -> None:
+    model = FIXTURES.joinpath("helpers_and_imports.py").read_text()
+    write(tmp_path, model + "\nif __name__ == '__main__':\n    raise SystemExit('demo run')\n")
+    assert load_model(tmp_path).name == "Model"
+    write(tmp_path, "import sys\nsys.exit(3)\n")
+    with pytest.raises(LoadError, match="SystemExit"):
+        load_model(tmp_path)
