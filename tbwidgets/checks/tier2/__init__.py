@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from tbwidgets.checks.tier2.attribution import AttributionCheck
+from tbwidgets.checks.tier2.patterns import AttentionPatterns
+from tbwidgets.checks.tier2.perturbation import Perturbation
 from tbwidgets.core.check import Suite
 
 
 def tier2_suite() -> Suite:
-    return Suite("tier2", [])
+    """Attention patterns, token attribution and perturbation sensitivity, in that order."""
+    return Suite("tier2", [AttentionPatterns(), AttributionCheck(), Perturbation()])

@@ -172,3 +172,77 @@ class StoringLM(nn.Module):
             y = layer(x)
             x = x + (y[0] if isinstance(y, tuple) else y)
         return self.out(x)
+
+
+class PlantedAttention(nn.Module):
+    """Four causal SDPA heads; head 0 is planted to look at the previous token, head 1 at the first."""
+
+    def __init__(self, d: int, plant: bool = True) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(d, 3 * d)
+        self.o = nn.Linear(d, d)
+        self.plant = plant
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = (t.view(B, T, 4, C // 4).transpose(1, 2) for t in self.qkv(x).split(C, -1))
+        bias = causal_mask(T).expand(4, T, T).clone()  # (H, T, T)
+        if self.plant:
+            i = torch.arange(1, T)
+            bias[0, i, i - 1] += 30.0  # previous-token head
+            bias[1, :, 0] += 30.0  # first-token (sink) head
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias[None])
+        return self.o(y.transpose(1, 2).reshape(B, T, C))
+
+
+class PlantedLM(nn.Module):
+    def __init__(self, vocab: int = 300, d: int = 32) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(128, d)
+        self.attn = PlantedAttention(d)
+        self.out = nn.Linear(d, vocab)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        x = self.emb(input_ids) + self.pos(torch.arange(input_ids.shape[1]))
+        return self.out(x + self.attn(x))
+
+
+class IgnoresInput(nn.Module):
+    """Planted bug: the embedding is multiplied by zero, so the output never depends on the tokens."""
+
+    def __init__(self, vocab: int = 300, d: int = 16) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d)
+        self.out = nn.Linear(d, vocab)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.out(self.emb(input_ids) * 0.0)
+
+
+class SqrtOfDifference(nn.Module):
+    """Planted bug: sqrt of a quantity that is exactly 0 on clean input and negative under any noise."""
+
+    def __init__(self, vocab: int = 300, d: int = 16) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d)
+        self.out = nn.Linear(d, vocab)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        x = self.emb(input_ids)
+        return self.out(x + torch.sqrt(x - self.emb.weight[input_ids]))
+
+
+def copied_heads(model: nn.Module, copy: bool) -> nn.Module:
+    """TinyGPT with sharp random q/k weights; with `copy`, every head gets head 0's q/k/v weights."""
+    with torch.no_grad():
+        for block in model.blocks:
+            w = block.attn.qkv.weight  # (3C, C): rows of q, k, v, 16 per head
+            w[:128].normal_(0.0, 0.5)
+            if copy:
+                for part in range(3):
+                    base = w[part * 64 : part * 64 + 16].clone()
+                    for h in range(1, 4):
+                        w[part * 64 + 16 * h : part * 64 + 16 * (h + 1)] = base
+                block.attn.qkv.bias.zero_()
+    return model

@@ -1,0 +1,278 @@
+"""Integrated Gradients on the token embedding (captum LayerIntegratedGradients), with quality control.
+
+Token ids are not differentiable, so the path integral runs over the token embedding layer's
+output, from the embeddings of a baseline sequence (all pad tokens, or token 0) to the input's.
+The attributed value is the logit of the predicted next token (not its probability: a saturated
+softmax has near-zero gradients). Completeness — sum(scores) = f(input) − f(baseline) — is
+checked through captum's convergence delta; when the delta is large relative to that
+difference, the number of steps is doubled up to a cap and every try is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from tbwidgets.checks.tier2._resolve import as_loaded, logits_of, model_device, token_input
+from tbwidgets.core.check import Check, register
+from tbwidgets.core.context import RunContext, eval_mode
+from tbwidgets.core.result import CheckResult, Status
+from tbwidgets.loading.model import LoadedModel
+
+DEFAULT_TOLERANCE = 0.05  # |delta| ≤ 5% of |f(x) − f(baseline)| counts as converged
+DEFAULT_MAX_STEPS = 400  # 8× captum's default; beyond that, more steps rarely help (captum#1334)
+DIFF_FLOOR = 1e-3  # below this logit difference a relative delta is meaningless; use it instead
+CPU_BUDGET_BYTES = 1 << 30  # activations per IG chunk on a CPU: 1 GiB
+GPU_FREE_SHARE = 0.5  # on a GPU, chunks may use half of the free memory
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Per-token signed attributions of one target logit, and how they were obtained."""
+
+    scores: torch.Tensor  # (T,) float32: summed over the embedding dimension
+    tokens: list[str]
+    target: int  # token id whose logit was attributed
+    target_token: str
+    position: int  # the query position (0-based) whose output was attributed
+    delta: float  # captum's convergence delta: sum(scores) − (f_input − f_baseline)
+    n_steps: int
+    f_input: float
+    f_baseline: float
+    baseline_id: int
+    internal_batch_size: int
+    tries: list[tuple[int, float]] = field(default_factory=list)  # (n_steps, delta) per try
+    notes: list[str] = field(default_factory=list)
+    tolerance: float = DEFAULT_TOLERANCE
+
+    @property
+    def relative_delta(self) -> float:
+        """|delta| relative to |f(input) − f(baseline)| (floored at DIFF_FLOOR)."""
+        return abs(self.delta) / max(abs(self.f_input - self.f_baseline), DIFF_FLOOR)
+
+    @property
+    def converged(self) -> bool:
+        return self.relative_delta <= self.tolerance
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per token: position, token, score and share of the total absolute score."""
+        total = float(self.scores.abs().sum()) or 1.0
+        return [
+            {"position": i, "token": t, "score": round(float(s), 6), "share": round(abs(float(s)) / total, 4)}
+            for i, (t, s) in enumerate(zip(self.tokens, self.scores, strict=True))
+        ]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Attribution of logit {self.target_token!r} at position {self.position}: {len(self.tokens)} tokens, "
+            f"{self.n_steps} steps, delta {self.delta:+.2e} ({self.relative_delta:.1%})>"
+        )
+
+
+def auto_batch_size(loaded: LoadedModel, length: int, n_steps: int) -> int:
+    """IG evaluations per chunk so the activations of one chunk fit the memory budget."""
+    d = loaded.facts.d_model or (loaded.token_embedding.embedding_dim if loaded.token_embedding else 512)
+    layers = loaded.facts.n_layers or 12
+    per_step = 4 * length * (16 * d * layers + loaded.facts.vocab_size)  # bytes: ~16 saved tensors of d
+    device = model_device(loaded.module)
+    budget = float(CPU_BUDGET_BYTES)
+    if device.type == "cuda":
+        budget = torch.cuda.mem_get_info(device)[0] * GPU_FREE_SHARE
+    return int(max(1, min(n_steps, budget // per_step)))
+
+
+def integrated_gradients(
+    source: Any,
+    input_ids: Any = None,
+    text: str | None = None,
+    position: int = -1,
+    target: int | None = None,
+    n_steps: int = 50,
+    *,
+    tokenizer: Any = None,
+    baseline_id: int | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    tolerance: float = DEFAULT_TOLERANCE,
+    internal_batch_size: int | None = None,
+    max_tokens: int = 128,
+    time_budget_s: float | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> Attribution:
+    """Attribute the logit of `target` (default: the predicted next token) at `position` to each token.
+
+    `source` is a LoadedModel or anything `load_model` accepts. Retries with doubled `n_steps`
+    (up to `max_steps`, and within `time_budget_s`) while |delta| > `tolerance`·|f(x) − f(baseline)|.
+    """
+    from captum.attr import LayerIntegratedGradients  # lazy: captum imports take a second
+
+    loaded = as_loaded(source)
+    if loaded.token_embedding is None:
+        raise ValueError(
+            "Integrated Gradients needs the model's token embedding (an nn.Embedding), and none was found. "
+            "Make the token embedding an nn.Embedding attribute of the model."
+        )
+    tok = token_input(loaded, input_ids=input_ids, text=text, tokenizer=tokenizer, max_tokens=max_tokens)
+    ids = tok.ids.to(model_device(loaded.module))
+    pos = position + ids.shape[1] if position < 0 else position
+    if not 0 <= pos < ids.shape[1]:
+        raise ValueError(f"position {position} is outside the input of {ids.shape[1]} tokens.")
+    base_id = baseline_id if baseline_id is not None else (loaded.facts.pad_token_id or 0)
+    baseline = torch.full_like(ids, base_id)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return logits_of(loaded, x)[:, pos, :]  # (B, V)
+
+    with eval_mode(loaded.module), torch.enable_grad():
+        with torch.no_grad():
+            logits = forward(ids)[0]
+            tgt = int(logits.argmax()) if target is None else int(target)
+            f_x, f_b = float(logits[tgt]), float(forward(baseline)[0, tgt])
+        lig = LayerIntegratedGradients(forward, loaded.token_embedding)
+        ibs = internal_batch_size or auto_batch_size(loaded, ids.shape[1], max_steps)
+        best, tries, notes = _converge(
+            lambda steps: lig.attribute(
+                ids, baselines=baseline, target=tgt, n_steps=steps, internal_batch_size=min(ibs, steps),
+                return_convergence_delta=True,
+            ),
+            n_steps, max_steps, tolerance * max(abs(f_x - f_b), DIFF_FLOOR), time_budget_s, progress,
+        )  # fmt: skip
+    attr, delta, steps = best
+    if tok.truncated_from:
+        notes.insert(0, f"input cut from {tok.truncated_from} to {tok.length} tokens")
+    scores = attr[0].sum(-1).detach().float().cpu()  # (T,): summed over the embedding dimension
+    label = _token_label(loaded, tgt, tokenizer)
+    return Attribution(
+        scores,
+        tok.tokens,
+        tgt,
+        label,
+        pos,
+        delta,
+        steps,
+        f_x,
+        f_b,
+        base_id,
+        min(ibs, steps),
+        tries,
+        notes,
+        tolerance,
+    )
+
+
+def _token_label(loaded: LoadedModel, token_id: int, tokenizer: Any) -> str:
+    from tbwidgets.checks.tier2.tokenizer import id_strings
+
+    return id_strings([token_id], loaded.facts.vocab_size, tokenizer)[0]
+
+
+def _converge(
+    attribute: Callable[[int], Any],
+    n_steps: int,
+    max_steps: int,
+    max_abs_delta: float,
+    time_budget_s: float | None,
+    progress: Callable[[float, str], None] | None,
+) -> tuple[tuple[torch.Tensor, float, int], list[tuple[int, float]], list[str]]:
+    """Run IG, doubling the steps while |delta| > `max_abs_delta`; keep the try with the smallest delta."""
+    started, steps = time.perf_counter(), n_steps
+    tries: list[tuple[int, float]] = []
+    notes: list[str] = []
+    best: tuple[torch.Tensor, float, int] | None = None
+    while True:
+        t0 = time.perf_counter()
+        attr, delta_t = attribute(steps)
+        delta = float(delta_t.reshape(-1)[0])
+        tries.append((steps, delta))
+        if best is None or abs(delta) < abs(best[1]):
+            best = (attr, delta, steps)
+        if abs(delta) <= max_abs_delta:
+            break
+        if steps >= max_steps:
+            notes.append(f"delta stayed large at the cap of {max_steps} steps")
+            break
+        cost = (time.perf_counter() - t0) * 2  # the next try has twice the steps
+        if time_budget_s is not None and time.perf_counter() - started + cost > time_budget_s:
+            notes.append(f"stopped raising n_steps at {steps}: the next try would exceed the time budget")
+            break
+        if progress is not None:
+            progress(
+                min(0.9, steps / max_steps),
+                f"delta {delta:+.2e}: retrying with {min(2 * steps, max_steps)} steps",
+            )
+        steps = min(2 * steps, max_steps)
+    if len(tries) > 1:
+        notes.append("n_steps raised: " + ", ".join(f"{s} steps → delta {d:+.2e}" for s, d in tries))
+    return best, tries, notes
+
+
+@register
+class AttributionCheck(Check):
+    """Integrated Gradients for the next-token prediction at the end of the sample text."""
+
+    check_id = "tier2.attribution"
+    title = "Token attribution (Integrated Gradients)"
+    tier = 2
+    budget_s = 90.0
+
+    def __init__(
+        self,
+        text: str | None = None,
+        tokenizer: Any = None,
+        n_steps: int = 50,  # captum's default; raised automatically while the delta is large
+        max_steps: int = 200,  # the check's cap; the function's own cap is higher
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_tokens: int = 64,  # IG costs n_steps forward+backward passes over the whole input
+    ) -> None:
+        self.text, self.tokenizer = text, tokenizer
+        self.n_steps, self.max_steps, self.tolerance, self.max_tokens = (
+            n_steps,
+            max_steps,
+            tolerance,
+            max_tokens,
+        )
+
+    def skip_reason(self, ctx: RunContext) -> str | None:
+        if ctx.loaded.token_embedding is None:
+            return "No token embedding (nn.Embedding) was found, so there is no layer to attribute through."
+        return None
+
+    def run(self, ctx: RunContext) -> CheckResult:
+        ctx.progress(0.05, "integrated gradients")
+        a = integrated_gradients(
+            ctx.loaded, text=self.text, tokenizer=self.tokenizer, n_steps=self.n_steps, max_steps=self.max_steps,
+            tolerance=self.tolerance, max_tokens=self.max_tokens, time_budget_s=max(ctx.time_left * 0.8, 1.0),
+            progress=ctx.progress,
+        )  # fmt: skip
+        top = max(a.rows(), key=lambda r: r["share"])
+        fields: dict[str, Any] = {
+            "metrics": {
+                "delta": a.delta, "relative_delta": a.relative_delta, "n_steps": a.n_steps, "tries": len(a.tries),
+                "f_input": a.f_input, "f_baseline": a.f_baseline, "sum_scores": float(a.scores.sum()),
+                "target": a.target, "position": a.position, "top_share": top["share"],
+            },
+            "table": a.rows(),
+            "artifacts": {"scores": a.scores.numpy(), "tokens": list(a.tokens), "target_token": a.target_token,
+                          "position": a.position, "tries": list(a.tries)},
+        }  # fmt: skip
+        done = "; ".join(a.notes) or f"{a.n_steps} steps"
+        if not a.converged:
+            return self.result(
+                Status.WARN,
+                f"Attributions did not converge: delta is {a.relative_delta:.0%} of the logit change ({done}).",
+                "Integrated Gradients approximates an integral; a large convergence delta means the scores do "
+                "not add up to the model's output change and may mislead. Try a shorter text, a larger "
+                "max_steps, or another baseline token (baseline_id).",
+                **fields,
+            )
+        return self.result(
+            Status.PASS,
+            f"Predicting {a.target_token!r} after {len(a.tokens)} tokens leans most on {top['token']!r} "
+            f"(position {top['position']}, {top['share']:.0%} of the attribution).",
+            f"Scores add up to the logit change within {a.relative_delta:.1%} ({done}). Positive scores push "
+            "towards the predicted token, negative ones away from it.",
+            **fields,
+        )
