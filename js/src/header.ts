@@ -12,7 +12,11 @@ function facts(header: Header): HTMLElement[] {
     items.push(h("span", { className: "tbw-fact", title }, h("span", { className: "tbw-fact-label" }, label), value));
   if (header.n_params !== undefined) item("params", formatCount(header.n_params), `${header.n_params ?? "?"} parameters`);
   if (header.device) item("device", `${header.device}${header.dtype ? ` · ${header.dtype}` : ""}`);
-  if (header.task) item("task", header.task, header.task_reason ? `Task decided by: ${header.task_reason}` : undefined);
+  if (header.task) {
+    const el = h("span", { className: "tbw-fact" }, h("span", { className: "tbw-fact-label" }, "task"), header.task);
+    if (header.task_reason) el.append(h("span", { className: "tbw-muted" }, ` (${header.task_reason})`));
+    items.push(el);
+  }
   if (header.vocab_size) item("vocab", String(header.vocab_size));
   if (header.max_len) item("max length", String(header.max_len));
   return items;

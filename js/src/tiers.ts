@@ -68,6 +68,7 @@ export function detailsBody(d: ResultDetails | undefined, row: Row): HTMLElement
   return h(
     "div",
     { className: "tbw-row-body" },
+    row.summary ? h("p", { className: "tbw-row-verdict" }, row.summary) : null,
     paragraphs.map((p) => h("p", {}, p)),
     metricsGrid(d.metrics),
     resultTable(d),
@@ -83,7 +84,7 @@ function rowEl(row: Row, open: boolean, d: ResultDetails | undefined, toggle: (i
     h("span", { className: `tbw-icon tbw-st-${row.status}`, title: row.status }, STATUS_ICON[row.status] ?? "?"),
     h("span", { className: "tbw-row-title" }, row.title),
     h("span", { className: "tbw-mini" }, h("span", { className: "tbw-mini-fill", style: `width:${Math.round(row.progress * 100)}%` })),
-    h("span", { className: "tbw-duration" }, formatDuration(row.duration_s)),
+    h("span", { className: "tbw-duration" }, row.status === "skipped" && (row.duration_s ?? 0) < 0.0005 ? "" : formatDuration(row.duration_s)),
     h("span", { className: "tbw-row-summary" }, running ? row.note || "running…" : row.summary),
     h("span", { className: "tbw-chevron" }, open ? "▾" : "▸"),
   );
@@ -97,13 +98,15 @@ export interface TierPanelOptions {
   results: TierResults;
   expanded: Set<string>;
   modelReady: boolean;
+  /** Some tier is running or stopping: Run waits, Stop stops whichever run is going. */
+  anyBusy: boolean;
   send: (msg: OutgoingMsg) => void;
   rerender: () => void;
 }
 
 export function renderTier(o: TierPanelOptions): HTMLElement {
   const { view, results } = o;
-  const busy = view.state === "running" || view.state === "stopping";
+  const busy = o.anyBusy || view.state === "running" || view.state === "stopping";
   const rows = view.rows ?? [];
   const label = view.label ?? o.key;
   const btn = (text: string, cls: string, disabled: boolean, msg: OutgoingMsg) => {
@@ -124,7 +127,7 @@ export function renderTier(o: TierPanelOptions): HTMLElement {
       "div",
       { className: "tbw-toolbar" },
       btn(`Run ${label}`, "tbw-primary tbw-run", busy || !o.modelReady || !rows.length, { type: "run", tier: o.key }),
-      btn("Stop", "tbw-stop", !busy || view.state === "stopping", { type: "stop" }),
+      btn("Stop", "tbw-stop", !busy, { type: "stop" }),
       btn("Run all", "tbw-run-all", busy || !o.modelReady, { type: "run", tier: "all" }),
       h("span", { className: "tbw-status-text" }, summaryText(view)),
     ),

@@ -39,14 +39,16 @@ export function gistIdFromUrl(href: string): string | null {
   }
 }
 
-function tabBadge(view: TierView | undefined): string {
+/** A small pill after a tier's tab label: running, problems, warnings, or all passed. */
+export function tabBadge(view: TierView | undefined): HTMLElement | null {
   const c = view?.counts ?? {};
   const bad = (c.fail ?? 0) + (c.error ?? 0);
-  if (view?.state === "running" || view?.state === "stopping") return " ◌";
-  if (bad) return ` ✗${bad}`;
-  if (c.warn) return ` !${c.warn}`;
-  if (view?.state === "done" && (view.rows?.length ?? 0) > 0) return " ✓";
-  return "";
+  const pill = (cls: string, text: string) => h("span", { className: `tbw-pill tbw-pill-${cls}` }, text);
+  if (view?.state === "running" || view?.state === "stopping") return pill("running", "running");
+  if (bad) return pill("fail", `${bad} ${c.error && !c.fail ? "error" : "fail"}`);
+  if (c.warn) return pill("warn", `${c.warn} warn`);
+  if (view?.state === "done" && (view.rows?.length ?? 0) > 0) return pill("pass", "pass");
+  return null;
 }
 
 export function download(msg: DownloadMsg): void {
@@ -81,8 +83,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     replaceChildren(
       tabs,
       TABS.map(({ key, label }) => {
-        const badge = key === "tier1" || key === "tier2" ? tabBadge(model.get(key)) : "";
-        const b = h("button", { className: "tbw-tab", role: "tab", type: "button", "data-tab": key, "aria-selected": key === active ? "true" : "false" }, label + badge);
+        const badge = key === "tier1" || key === "tier2" ? tabBadge(model.get(key)) : null;
+        const b = h("button", { className: "tbw-tab", role: "tab", type: "button", "data-tab": key, "aria-selected": key === active ? "true" : "false" }, label, badge);
         b.addEventListener("click", () => selectTab(key));
         return b;
       }),
@@ -95,7 +97,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     else if (active === "tier3") replaceChildren(panel, renderTier3());
     else {
       const results = model.get(active === "tier1" ? "results1" : "results2") ?? {};
-      replaceChildren(panel, renderTier({ key: active, view: model.get(active) ?? {}, results, expanded: expanded[active], modelReady: head.state === "ready", send, rerender: drawPanel }));
+      const anyBusy = (["tier1", "tier2"] as const).some((k) => ["running", "stopping"].includes(model.get(k)?.state ?? ""));
+      replaceChildren(panel, renderTier({ key: active, view: model.get(active) ?? {}, results, expanded: expanded[active], modelReady: head.state === "ready", anyBusy, send, rerender: drawPanel }));
     }
   }
 

@@ -97,7 +97,7 @@ class TierBoard:
                     self._finish_row(result)
             self.counts = event.report.counts()
             self.state = STOPPED if event.cancelled else DONE
-            self.message = "Stopped." if event.cancelled else ""
+            self.message = ""  # the status line already says "Stopped" with the counts
             return {"rows", "results"}
         return set()
 

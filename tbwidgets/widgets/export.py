@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -48,7 +49,7 @@ class ExportMixin:
     def _send_download(self, fmt: str) -> None:
         """Answer an Export click: the front end turns this message into a file download."""
         report = self.combined_report()
-        name = str(report.model.get("name") or "model")
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(report.model.get("name") or "model")).strip("-")
         stamp = time.strftime("%Y%m%d-%H%M%S")
         if fmt == "json":
             text, mime, ext = report.to_json(), "application/json", "json"

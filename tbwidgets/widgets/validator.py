@@ -120,6 +120,7 @@ class ValidatorWidget(ExportMixin, anywidget.AnyWidget):
     def load(self, source: dict[str, Any], *, autorun: str | int | None = None) -> None:
         """Load a model in the worker thread (keys of `load_model`), then run `autorun` if given."""
         self._set_header({"state": "loading", "message": _loading_message(source)})
+        self._sync.set("notice", {})  # an old "Saved …" line would describe the previous model
         self._worker.submit(lambda: self._load_job(source))
         if autorun:
             self.run(autorun)

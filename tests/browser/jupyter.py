@@ -1,0 +1,98 @@
+"""Start JupyterLab on 127.0.0.1 for browser tests, with a private settings dir (no news toast)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# The news/update toast covers the bottom right of screenshots; switched off per test server.
+_QUIET_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }
+}
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    token: str
+    root: Path
+
+    def page(self, path: str) -> str:
+        return f"{self.url}{path}?token={self.token}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _write_settings(folder: Path) -> None:
+    for name, value in _QUIET_SETTINGS.items():
+        plugin, file = name.split("/", 1)[0], name.split("/", 1)[1]
+        target = folder / plugin / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(value))
+
+
+def _wait_up(url: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"JupyterLab did not answer at {url} within {timeout:.0f} s")
+
+
+@contextmanager
+def jupyter_lab(root: Path, env: Mapping[str, str], log: Path) -> Iterator[Server]:
+    """Run `jupyter lab` serving `root`; the kernel inherits `env` on top of ours."""
+    port, token = free_port(), "tbwidgets-browser-test"
+    settings = root.parent / "lab-user-settings"
+    _write_settings(settings)
+    full_env = {
+        **os.environ,
+        **env,
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root.parent / "lab-workspaces"),
+    }
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_up(f"{url}/api/status?token={token}")
+            yield Server(url, token, root)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,0 +1,170 @@
+"""ValidatorWidget in a real browser: JupyterLab + Debian Chromium driven by Playwright.
+
+Opens template.ipynb, runs it, waits for every Tier 1 row to finish, expands a row, runs Tier 2,
+stops a Tier 1 run (stopped state within 2 s), exports HTML, loads a gist from a fake Gist API through
+the input box, and renders once in Notebook 7. Screenshots of each step go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.jupyter import CHROMIUM, CHROMIUM_ARGS, Server, jupyter_lab
+from tests.fakes.gist_server import TB_EXAMPLE_GIST_ID, serve_fake_gist_api
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+RUN_TIMEOUT_MS = 240_000  # Tier 1 on the example model; CPUs here are shared and slow
+
+ROWS_FINAL_JS = """(tier) => {
+  const panel = document.querySelector(`.tbw-panel-body[data-tier="${tier}"]`);
+  if (!panel || !["done", "stopped"].includes(panel.dataset.state)) return false;
+  const rows = [...panel.querySelectorAll(".tbw-row")];
+  const final = ["pass", "warn", "fail", "error", "skipped"];
+  return rows.length > 0 && rows.every((r) => final.includes(r.dataset.status));
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    root.mkdir()
+    shutil.copy(REPO / "template.ipynb", root / "template.ipynb")
+    fake, url = serve_fake_gist_api()
+    fake.add_tb_example()
+    env = {"TBWIDGETS_GITHUB_API": url, "TBWIDGETS_CACHE_DIR": str(base / "cache"), "GIST_ID": ""}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with jupyter_lab(root, env, ARTIFACTS / "jupyter.log") as srv:
+            yield srv
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def shot(page: Any, name: str, widget: bool = True) -> None:
+    target = page.locator(".tbw").first if widget else page
+    target.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def open_and_run(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=90_000)
+    time.sleep(1.0)  # the kernel connects right after the notebook appears
+    page.locator(".jp-Cell .cm-content").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_selector(".tbw", timeout=120_000)
+
+
+def wait_tier_final(page: Any, tier: str) -> None:
+    page.wait_for_function(ROWS_FINAL_JS, arg=tier, timeout=RUN_TIMEOUT_MS)
+
+
+def test_template_in_jupyterlab(server: Server, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    open_and_run(page, server.page("/lab/tree/template.ipynb"))
+    page.wait_for_selector(".tbw-badge-ready", timeout=120_000)
+    shot(page, "01-rendered")
+    shot(page, "01-page", widget=False)
+
+    t0 = time.monotonic()
+    wait_tier_final(page, "tier1")
+    tier1_s = time.monotonic() - t0
+    shot(page, "02-tier1-done")
+    statuses = page.eval_on_selector_all(".tbw-row", "rows => rows.map(r => r.dataset.status)")
+    assert statuses and all(s in ("pass", "warn", "fail", "error", "skipped") for s in statuses)
+
+    page.locator(".tbw-row-head").first.click()
+    page.wait_for_selector(".tbw-row-body", timeout=10_000)
+    assert page.locator(".tbw-row-body").first.inner_text().strip()
+    shot(page, "03-row-expanded")
+
+    run_tier2(page)
+    page.locator('.tbw-tab[data-tab="model"]').click()
+    page.wait_for_selector(".tbw-section", timeout=10_000)
+    shot(page, "05-model-tab")
+    page.locator('.tbw-tab[data-tab="tier3"]').click()
+    assert "coming" in page.locator(".tbw-tier3").inner_text().lower()
+    shot(page, "06-tier3-tab")
+
+    stop_tier1(page, tier1_s)
+    export_html(page)
+    load_gist_from_input(page)
+    page.close()
+
+
+def run_tier2(page: Any) -> None:
+    page.locator('.tbw-tab[data-tab="tier2"]').click()
+    panel = page.locator('.tbw-panel-body[data-tier="tier2"]')
+    if panel.locator(".tbw-row").count() == 0:
+        # An empty Tier 2 suite is shown as such, with Run disabled (no fake rows).
+        assert "No checks are registered" in panel.inner_text()
+        assert page.locator(".tbw-run").is_disabled()
+        shot(page, "04-tier2-empty")
+        return
+    page.locator(".tbw-run").click()
+    wait_tier_final(page, "tier2")
+    shot(page, "04-tier2-done")
+
+
+def stop_tier1(page: Any, tier1_s: float) -> None:
+    page.locator('.tbw-tab[data-tab="tier1"]').click()
+    page.locator(".tbw-run").click()
+    page.wait_for_selector('.tbw-row[data-status="running"]', timeout=30_000)
+    time.sleep(min(1.0, tier1_s / 4))  # well inside the run
+    t0 = time.monotonic()
+    page.locator(".tbw-stop").click()
+    page.wait_for_selector('.tbw-panel-body[data-tier="tier1"][data-state="stopped"]', timeout=10_000)
+    stop_s = time.monotonic() - t0
+    shot(page, "07-stopped")
+    (ARTIFACTS / "stop_seconds.txt").write_text(f"{stop_s:.3f}\n")
+    assert stop_s < 2.0, f"Stop took {stop_s:.2f} s"
+    assert page.locator('.tbw-row[data-status="skipped"]').count() >= 1
+
+
+def export_html(page: Any) -> None:
+    with page.expect_download(timeout=30_000) as info:
+        page.locator('.tbw-export[data-format="html"]').click()
+    target = ARTIFACTS / "report.html"
+    info.value.save_as(str(target))
+    text = target.read_text(encoding="utf-8")
+    assert "<html" in text.lower() and "tier1." in text
+    shot(page, "08-exported")
+
+
+def load_gist_from_input(page: Any) -> None:
+    box = page.locator(".tbw-input")
+    box.fill(TB_EXAMPLE_GIST_ID)
+    box.press("Enter")
+    page.wait_for_selector(".tbw-source a", timeout=120_000)
+    page.wait_for_selector(".tbw-badge-ready", timeout=120_000)
+    assert TB_EXAMPLE_GIST_ID in page.locator(".tbw-source").inner_text()
+    wait_tier_final(page, "tier1")
+    shot(page, "09-gist-loaded")
+
+
+def test_template_renders_in_notebook7(server: Server, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    open_and_run(page, server.page("/notebooks/template.ipynb"))
+    page.wait_for_selector(".tbw-badge-ready", timeout=120_000)
+    page.wait_for_selector(".tbw-row", timeout=60_000)
+    shot(page, "10-notebook7")
+    page.close()
