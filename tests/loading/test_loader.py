@@ -157,3 +157,10 @@ def test_logits_narrower_than_the_vocab_is_a_warning() -> None:
 def test_device_argument_moves_the_model() -> None:
     m = load_model(_NoPositions(), device="cpu")
     assert m.facts.device == torch.device("cpu") and m.facts.dtype == torch.float32
+
+
+def test_gist_syntax_error_names_the_gist_file(fake_gist_api, tmp_path) -> None:
+    fake_gist_api.add_gist("a" * 32, {"model.py": "import torch\ndef f(:\n", "config.json": "{}"})
+    with pytest.raises(LoadError, match=r"<gist a{32}@[0-9a-f]{7}>/model\.py:2: syntax error") as info:
+        load_model("a" * 32, api_url=fake_gist_api.url, cache_dir=tmp_path)
+    assert "def f(:" in info.value.cause
