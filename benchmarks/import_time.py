@@ -39,8 +39,10 @@ def main() -> None:
         median = statistics.median(values)
         print(f"{name:<32}{median:9.3f}{median / torch_s:9.2f}x{median - torch_s:+9.3f}")
     extra = statistics.median(samples["tbwidgets.core+checks+loading"]) - torch_s
-    print(f"\ntbwidgets (core, checks, loading) adds {extra:.3f} s to torch alone: target < 0.3 s -> "
-          f"{'met' if extra < 0.3 else 'NOT met'}")
+    print(
+        f"\ntbwidgets (core, checks, loading) adds {extra:.3f} s to torch alone: target < 0.3 s -> "
+        f"{'met' if extra < 0.3 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,17 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["ipywidgets", "anywidget", "bqplot", "lightning", "pytorch_lightning", "optuna", "wandb", "captum", "transformers"]
+HEAVY = [
+    "ipywidgets",
+    "anywidget",
+    "bqplot",
+    "lightning",
+    "pytorch_lightning",
+    "optuna",
+    "wandb",
+    "captum",
+    "transformers",
+]
 
 
 def _modules_after(code: str) -> set[str]:

@@ -15,11 +15,15 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def _fixed_durations(report: Report) -> Report:
-    return replace(report, results=[replace(r, duration_s=0.25 * (i + 1)) for i, r in enumerate(report.results)])
+    return replace(
+        report, results=[replace(r, duration_s=0.25 * (i + 1)) for i, r in enumerate(report.results)]
+    )
 
 
 def test_results_table_matches_golden() -> None:
-    report = Runner(tiny_loaded(), [FixedCheck(Status.PASS, "t.pass"), FixedCheck(Status.WARN, "t.warn"), CrashingCheck()]).run()
+    report = Runner(
+        tiny_loaded(), [FixedCheck(Status.PASS, "t.pass"), FixedCheck(Status.WARN, "t.warn"), CrashingCheck()]
+    ).run()
     text = results_table(_fixed_durations(report))
     assert text == (GOLDEN / "results_table.txt").read_text()
 
@@ -33,5 +37,7 @@ def test_cancelled_and_clean_verdicts() -> None:
 
 def test_plain_progress_matches_golden() -> None:
     out = io.StringIO()
-    Runner(tiny_loaded(), [FixedCheck(Status.PASS, "t.pass"), CrashingCheck()], listeners=[PlainProgress(out)]).run()
+    Runner(
+        tiny_loaded(), [FixedCheck(Status.PASS, "t.pass"), CrashingCheck()], listeners=[PlainProgress(out)]
+    ).run()
     assert out.getvalue() == (GOLDEN / "plain_progress.txt").read_text()

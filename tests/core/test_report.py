@@ -11,7 +11,11 @@ from tests.core.helpers import CrashingCheck, FixedCheck, SkippingCheck, tiny_lo
 
 
 def _report() -> Report:
-    checks = [FixedCheck(Status.PASS, "t.pass"), FixedCheck(Status.WARN, "t.warn"), FixedCheck(Status.FAIL, "t.fail")]
+    checks = [
+        FixedCheck(Status.PASS, "t.pass"),
+        FixedCheck(Status.WARN, "t.warn"),
+        FixedCheck(Status.FAIL, "t.fail"),
+    ]
     return Runner(tiny_loaded(), [*checks, CrashingCheck(), SkippingCheck()]).run()
 
 

@@ -10,8 +10,8 @@ from tbwidgets.core import (
     CheckProgress,
     CheckStarted,
     Event,
-    Runner,
     RunFinished,
+    Runner,
     RunStarted,
     Status,
 )
@@ -20,7 +20,9 @@ from tests.core.helpers import CrashingCheck, FixedCheck, SkippingCheck, Steppin
 
 def test_events_arrive_in_order() -> None:
     events: list[Event] = []
-    Runner(tiny_loaded(), [FixedCheck(check_id="a"), FixedCheck(check_id="b")], listeners=[events.append]).run()
+    Runner(
+        tiny_loaded(), [FixedCheck(check_id="a"), FixedCheck(check_id="b")], listeners=[events.append]
+    ).run()
     kinds = [type(e).__name__ for e in events]
     assert kinds == [
         "RunStarted",
