@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const ENTRIES = ["src/validator.ts"];
+const ENTRIES = ["src/validator.ts", "src/explorer.ts"];
 const OUT = "../tbwidgets/widgets/static";
 const check = process.argv.includes("--check");
 const outdir = check ? mkdtempSync(join(tmpdir(), "tbw-")) : OUT;

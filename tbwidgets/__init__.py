@@ -17,15 +17,26 @@ _LAZY = {
     "Report": "tbwidgets.core",
     "Status": "tbwidgets.core",
     "ValidatorWidget": "tbwidgets.widgets.validator",
+    "AttentionExplorer": "tbwidgets.widgets.explorer",
 }
 
 if TYPE_CHECKING:
     from tbwidgets.api import validate
     from tbwidgets.core import Report, Status
     from tbwidgets.loading import LoadedModel, load_model
+    from tbwidgets.widgets.explorer import AttentionExplorer
     from tbwidgets.widgets.validator import ValidatorWidget
 
-__all__ = ["LoadedModel", "Report", "Status", "ValidatorWidget", "__version__", "load_model", "validate"]
+__all__ = [
+    "AttentionExplorer",
+    "LoadedModel",
+    "Report",
+    "Status",
+    "ValidatorWidget",
+    "__version__",
+    "load_model",
+    "validate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,205 @@
+"""Compact payloads for the attention explorer: quantised maps, thumbnails, head messages.
+
+Attention maps are probabilities in [0, 1]. The explorer keeps each head as uint8 scaled by that head's
+largest weight (error ≤ max/510 per cell), which is half of float16 and a quarter of float32: 12 × 12
+heads at 1024 tokens hold 151 MB instead of 302 MB / 604 MB. Everything sent to the browser travels as
+binary buffers described by `{buffer, dtype, shape}`; no float array is ever written as JSON text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+CAUSAL_TOL = 1e-6  # weight above the diagonal that still counts as masked (softmax gives exact zeros)
+THUMB_SIZE = 32  # thumbnail side: 144 heads × 32² = 147 kB, enough to see diagonals and sinks
+
+
+def array_payload(array: np.ndarray, **extra: Any) -> dict[str, Any]:
+    """`{buffer, dtype, shape}`: ipywidgets sends `buffer` as a binary frame, not as JSON text."""
+    data = np.ascontiguousarray(array)
+    return {
+        "buffer": memoryview(data.tobytes()),
+        "dtype": str(data.dtype),
+        "shape": list(data.shape),
+        **extra,
+    }
+
+
+def decode_payload(payload: dict[str, Any], buffer: Any = None) -> np.ndarray:
+    """Inverse of `array_payload` (tests, benchmarks): the array from its bytes, dtype and shape."""
+    raw: Any = payload.get("buffer") if buffer is None else buffer
+    return np.frombuffer(bytes(raw), dtype=np.dtype(payload["dtype"])).reshape(payload["shape"])
+
+
+@dataclass
+class QuantisedMaps:
+    """All heads as uint8 `(L, H, T, T)` with per-head `scales` `(L, H)`: weight ≈ q · scale / 255."""
+
+    q: np.ndarray  # (L, H, T, T) uint8
+    scales: np.ndarray  # (L, H) float32: each head's largest weight
+    causal: np.ndarray  # (L,) bool: nothing above the diagonal got weight
+    thumbs: np.ndarray  # (L, H + 1, S, S) uint8; index H is the layer's head average
+    visible: np.ndarray  # (L, S, S) uint8: fraction of each thumbnail cell a query may attend (×255)
+    stats: dict[str, np.ndarray]  # metric name -> (L, H) float32 (tier2 head metrics)
+    classes: list[list[str]]  # [layer][head] head class (previous-token, first-token, self, local, broad)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        n_layers, n_heads, length, _ = self.q.shape
+        return int(n_layers), int(n_heads), int(length)
+
+    def head(self, layer: int, head: int) -> np.ndarray:
+        """One head's weights `(T, T)` as float32, decoded from uint8."""
+        return self.q[layer, head].astype(np.float32) * (float(self.scales[layer, head]) / 255.0)
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.q, self.scales, self.causal, self.thumbs, self.visible, *self.stats.values()]
+        return sum(a.nbytes for a in arrays)
+
+
+def as_layer_tensor(maps: Any) -> torch.Tensor:
+    """The `(L, H, T, T)` tensor behind `maps` (AttentionMaps, tensor, array), without a float32 copy."""
+    data = getattr(maps, "data", None)
+    if not isinstance(data, torch.Tensor):
+        data = getattr(maps, "weights", maps)
+    tensor = data if isinstance(data, torch.Tensor) else torch.as_tensor(np.asarray(data))
+    if tensor.dim() == 3:  # (H, T, T): one layer
+        tensor = tensor.unsqueeze(0)
+    if tensor.dim() != 4 or tensor.shape[-1] != tensor.shape[-2]:
+        raise ValueError(
+            f"Attention maps must have shape (layers, heads, T, T); got {tuple(tensor.shape)}. "
+            "Pass `capture_attention(...)`'s result or a tensor of that shape."
+        )
+    return tensor.detach().cpu()
+
+
+def _layer_causal(layer: torch.Tensor) -> bool:
+    """True when no head of this layer `(H, T, T)` put weight above the diagonal."""
+    length = layer.shape[-1]
+    if length < 2:
+        return False
+    upper = torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
+    return bool(layer[:, upper].abs().max() <= CAUSAL_TOL)
+
+
+def _thumbnails(layer: torch.Tensor, size: int, causal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Area-averaged thumbnails `(H + 1, S, S)` uint8 (each scaled to its own max) and visibility."""
+    length = layer.shape[-1]
+    heads = torch.cat([layer, layer.mean(0, keepdim=True)])  # (H + 1, T, T)
+    pooled = F.adaptive_avg_pool2d(heads.unsqueeze(1), size).squeeze(1)  # (H + 1, S, S)
+    vis = torch.ones(1, 1, length, length)
+    if causal:
+        vis = torch.tril(vis)
+    seen = F.adaptive_avg_pool2d(vis, size)[0, 0]  # (S, S): share of each cell a query may see
+    # average over the visible part only, so cells cut by the diagonal are not darkened by the mask
+    pooled = pooled / seen.clamp_min(1e-6)
+    peak = pooled.amax(dim=(1, 2), keepdim=True).clamp_min(1e-12)
+    thumbs = torch.round(pooled / peak * 255).clamp(0, 255).to(torch.uint8)
+    return thumbs.numpy(), torch.round(seen * 255).to(torch.uint8).numpy()
+
+
+def quantise(maps: Any, thumb_size: int = THUMB_SIZE, causal: list[bool] | None = None) -> QuantisedMaps:
+    """Quantise `(L, H, T, T)` maps one layer at a time, so the peak extra memory is one float32 layer.
+
+    Head metrics and classes come from Tier 2's `head_metrics` (the same numbers the check reports),
+    computed in the same pass so the float maps are read once.
+    """
+    from tbwidgets.checks.tier2.head_metrics import METRICS, HeadClassifier, layer_metrics
+
+    tensor = as_layer_tensor(maps)
+    n_layers, n_heads, length, _ = tensor.shape
+    size = max(1, min(thumb_size, length))
+    q = np.empty((n_layers, n_heads, length, length), dtype=np.uint8)
+    scales = np.zeros((n_layers, n_heads), dtype=np.float32)
+    flags = np.zeros(n_layers, dtype=bool)
+    thumbs = np.zeros((n_layers, n_heads + 1, size, size), dtype=np.uint8)
+    visible = np.zeros((n_layers, size, size), dtype=np.uint8)
+    stats = {name: np.full((n_layers, n_heads), np.nan, dtype=np.float32) for name in METRICS}
+    classes: list[list[str]] = []
+    classifier = HeadClassifier()
+    for index in range(n_layers):
+        layer = tensor[index].to(torch.float32, copy=True)  # (H, T, T); a copy: modified in place below
+        flags[index] = causal[index] if causal is not None and index < len(causal) else _layer_causal(layer)
+        thumbs[index], visible[index] = _thumbnails(layer, size, bool(flags[index]))
+        metrics = {k: v.numpy() for k, v in layer_metrics(layer, bool(flags[index])).items()}
+        for name in METRICS:
+            stats[name][index] = metrics[name]
+        classes.append(
+            [classifier.classify({k: float(v[h]) for k, v in metrics.items()}) for h in range(n_heads)]
+        )
+        peak = layer.amax(dim=(1, 2)).clamp_min(1e-12)  # (H,)
+        scales[index] = peak.numpy()
+        # in place, last: the float32 layer is not needed after this, so no second 50 MB temporary
+        q[index] = layer.mul_(255.0 / peak[:, None, None]).round_().clamp_(0, 255).to(torch.uint8).numpy()
+        del layer, metrics  # free the float32 layer before the next one
+    return QuantisedMaps(q, scales, flags, thumbs, visible, stats, classes)
+
+
+def _layer_average(quant: QuantisedMaps, layer: int) -> tuple[np.ndarray, float]:
+    """The layer's head-average map as uint8 plus its largest weight (decoded, averaged, requantised)."""
+    total = np.zeros(quant.q.shape[-2:], dtype=np.float32)  # (T, T)
+    for head in range(quant.q.shape[1]):
+        total += quant.head(layer, head)
+    total /= quant.q.shape[1]
+    peak = max(float(total.max()), 1e-12)
+    return np.rint(total * (255.0 / peak)).astype(np.uint8), peak
+
+
+def head_content(quant: QuantisedMaps, layer: int, head: int) -> tuple[dict[str, Any], list[memoryview]]:
+    """The message answering a front-end request for one head: metadata and one uint8 buffer.
+
+    `head == n_heads` asks for the layer's head average.
+    """
+    n_layers, n_heads, length = quant.shape
+    if not (0 <= layer < n_layers and 0 <= head <= n_heads):
+        raise IndexError(f"No head ({layer}, {head}): the maps have {n_layers} layers × {n_heads} heads.")
+    if head == n_heads:
+        values, peak = _layer_average(quant, layer)
+    else:
+        values, peak = quant.q[layer, head], float(quant.scales[layer, head])
+    content = {
+        "type": "head",
+        "layer": layer,
+        "head": head,
+        "average": head == n_heads,
+        "dtype": "uint8",
+        "shape": [length, length],
+        "scale": peak / 255.0,  # weight = value · scale
+        "max_weight": peak,
+        "mask": "causal" if quant.causal[layer] else "none",
+    }
+    return content, [memoryview(np.ascontiguousarray(values).data).cast("B")]
+
+
+def synthetic_maps(
+    n_layers: int = 12, n_heads: int = 12, length: int = 1024, *, causal: bool = True, seed: int = 0
+) -> torch.Tensor:
+    """Softmax maps `(L, H, T, T)` float16 with planted patterns, for demos, tests and benchmarks.
+
+    Heads cycle through previous-token, first-token, self, local and random (broad) attention, so a
+    GPT-2-sized explorer can be tried without a model. Built one layer at a time (one float32 layer).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.arange(length)
+    offset = (idx[:, None] - idx[None, :]).float()  # (T, T): query minus key
+    patterns = [
+        (offset == 1).float() * 8,  # previous token
+        (idx[None, :] == 0).float().expand(length, length) * 8,  # first token (sink)
+        (offset == 0).float() * 8,  # self
+        -offset.abs() / 4,  # local
+        torch.zeros(length, length),  # broad
+    ]
+    blocked = offset < 0 if causal else torch.zeros(length, length, dtype=torch.bool)
+    out = torch.empty(n_layers, n_heads, length, length, dtype=torch.float16)
+    for layer in range(n_layers):
+        noise = torch.randn(n_heads, length, length, generator=gen)  # (H, T, T)
+        for head in range(n_heads):
+            noise[head] += patterns[(layer + head) % len(patterns)]
+        out[layer] = torch.softmax(noise.masked_fill(blocked, float("-inf")), dim=-1).half()
+    return out

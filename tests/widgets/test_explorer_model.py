@@ -1,0 +1,55 @@
+"""AttentionExplorer from a model: capture, linked attribution recomputed in a worker thread, curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tbwidgets.widgets._explorer_payload import decode_payload
+from tbwidgets.widgets.attribution_view import curves_payload
+from tbwidgets.widgets.explorer import AttentionExplorer
+
+
+@pytest.fixture(scope="module")
+def explorer() -> AttentionExplorer:
+    ex = AttentionExplorer(text="The cat sat on the mat. The cat", attribute=True)
+    ex.wait(60)
+    return ex
+
+
+def test_example_model_maps_and_attribution(explorer):
+    assert explorer.overview["n_layers"] == 2 and explorer.overview["n_heads"] == 4
+    assert explorer.tokens[0] == "T" and len(explorer.tokens) == explorer.overview["length"]
+    attr = explorer.attribution
+    assert attr["state"] == "done", attr.get("message")
+    scores = decode_payload(attr["scores"])
+    assert scores.shape == (len(explorer.tokens),) and np.isfinite(scores).all()
+    assert attr["delta"] is not None and attr["n_steps"] >= 1
+
+
+def test_attribution_recomputed_for_another_position(explorer):
+    explorer._on_front_end_msg(explorer, {"type": "attribute", "position": 3, "target": 65}, [])
+    value = explorer.wait(60)
+    assert value["state"] == "done", value.get("message")
+    assert value["position"] in (3, 3 - len(explorer.tokens)) and value["target"] == 65
+    scores = decode_payload(value["scores"])
+    # a causal model's output at position 3 cannot depend on later tokens
+    assert np.abs(scores[4:]).max() <= 1e-6
+
+
+def test_attribute_without_a_model_says_what_to_do():
+    from tbwidgets.widgets._explorer_payload import synthetic_maps
+
+    ex = AttentionExplorer(maps=synthetic_maps(1, 1, 8))
+    assert ex.attribution["state"] == "none"
+    with pytest.raises(RuntimeError, match="create the explorer from a model"):
+        ex.attribute(0)
+
+
+def test_curves_from_artifacts_travel_as_buffers():
+    payload = curves_payload(
+        {"noise": {"sigma": [0.0, 0.1, 0.2], "kl": [0.0, 0.5, 1.5], "top1": [1, 0.9, 0.6]}, "note": "ignored"}
+    )
+    (panel,) = payload["panels"]
+    assert panel["x_label"] == "sigma" and [s["name"] for s in panel["series"]] == ["kl", "top1"]
+    assert decode_payload(panel["series"][0]["y"]).tolist() == pytest.approx([0.0, 0.5, 1.5])
