@@ -28,7 +28,7 @@ h1{font-size:1.4rem;margin:0 0 .25rem}.sub{color:#57606a;margin:0 0 1.25rem}
 .counts span{margin-right:.75rem}
 details{border:1px solid #d0d7de;border-radius:6px;margin:.5rem 0;background:#fff}
 summary{cursor:pointer;padding:.55rem .75rem;display:flex;gap:.75rem;align-items:baseline}
-summary .title{font-weight:600;min-width:12rem}summary .dur{margin-left:auto;color:#57606a;font-size:.85rem}
+summary .title{font-weight:600;min-width:12rem}summary .dur{margin-left:auto;color:#57606a;font-size:.85rem;white-space:nowrap}
 .body{padding:0 .9rem .8rem;border-top:1px solid #eaeef2}.body p{white-space:pre-wrap}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
 td,th{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left}th{background:#f6f8fa}
