@@ -32,9 +32,10 @@ class HeadClassifier:
     sink_min: float = 0.5  # half the weight on the first token: a first-token / sink head
     self_min: float = 0.5  # half the weight on the query's own token
     local_ratio_max: float = 0.35  # mean distance at most 35% of what uniform attention would give
+    broad_entropy_min: float = 0.5  # spread over at least ~half the visible keys' entropy: broad
 
     def classify(self, m: dict[str, float]) -> str:
-        """One of previous-token, first-token, self, local, broad (broad: none of the others)."""
+        """previous-token, first-token, self, local, broad, or focused (sharp, on content not position)."""
         named = [
             ("previous-token", m["previous"], self.previous_min),
             ("first-token", m["sink"], self.sink_min),
@@ -43,7 +44,9 @@ class HeadClassifier:
         hits = [(score, name) for name, score, least in named if score >= least]
         if hits:
             return max(hits)[1]
-        return "local" if m["distance_ratio"] <= self.local_ratio_max else "broad"
+        if m["distance_ratio"] <= self.local_ratio_max:
+            return "local"
+        return "broad" if m["entropy"] >= self.broad_entropy_min else "focused"
 
 
 def visible_mask(T: int, causal: bool) -> torch.Tensor:

@@ -22,7 +22,7 @@ from tbwidgets.core.context import RunContext
 from tbwidgets.core.result import CheckResult, Status
 from tbwidgets.loading.model import Task
 
-CLASSES = ("previous-token", "first-token", "self", "local", "broad")
+CLASSES = ("previous-token", "first-token", "self", "local", "broad", "focused")
 
 
 def describe_heads(

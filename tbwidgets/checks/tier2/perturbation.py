@@ -94,7 +94,8 @@ def substitution_influence(
     out = []
     for start in range(0, len(positions), per_chunk):
         batch = torch.cat([ids, rows[start : start + per_chunk]])  # clean row first
-        logits = logits_of(loaded, batch)  # (1 + P', T, V)
+        with eval_mode(loaded.module):  # dropout would move the output by itself
+            logits = logits_of(loaded, batch)  # (1 + P', T, V)
         out.append(kl_rows(logits[:1], logits[1:]).cpu())
         if progress is not None:
             progress(min(1.0, (start + per_chunk) / len(positions)), "token substitution")
@@ -134,13 +135,15 @@ def noise_curves(
         scale = output.norm(dim=-1, keepdim=True) / output.shape[-1] ** 0.5  # per-vector RMS
         return output + sigma["value"] * scale * noise
 
-    clean = logits_of(loaded, ids)
-    handle = emb.register_forward_hook(add_noise)
     kl, top1, finite = [], [], []
+    with eval_mode(loaded.module):  # dropout would move the output by itself
+        clean = logits_of(loaded, ids)
+    handle = emb.register_forward_hook(add_noise)
     try:
         for i, level in enumerate(levels):
             sigma["value"] = float(level)
-            noisy = logits_of(loaded, ids)
+            with eval_mode(loaded.module):
+                noisy = logits_of(loaded, ids)
             ok = bool(torch.isfinite(noisy).all())
             finite.append(ok)
             kl.append(float(kl_rows(clean, noisy).mean()) if ok else float("nan"))

@@ -37,6 +37,12 @@ def test_random_init_models_pass() -> None:
         assert result.metrics["duplicate_pairs"] == 0
 
 
+def test_sharp_random_heads_are_focused_not_broad() -> None:
+    maps = capture_attention(loaded(copied_heads(build_example(), copy=False)))
+    _, classes, dups = describe_heads(maps)
+    assert {c for layer in classes for c in layer} == {"focused"} and dups == []
+
+
 def test_copied_heads_warn() -> None:
     result = Runner(loaded(copied_heads(build_example(), copy=True)), [AttentionPatterns()]).run().results[0]
     assert result.status is Status.WARN and "copies" in result.summary
