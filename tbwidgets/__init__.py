@@ -18,10 +18,14 @@ _LAZY = {
     "Status": "tbwidgets.core",
     "ValidatorWidget": "tbwidgets.widgets.validator",
     "AttentionExplorer": "tbwidgets.widgets.explorer",
+    "capture_attention": "tbwidgets.checks.tier2.capture",
+    "integrated_gradients": "tbwidgets.checks.tier2.attribution",
 }
 
 if TYPE_CHECKING:
     from tbwidgets.api import validate
+    from tbwidgets.checks.tier2.attribution import integrated_gradients
+    from tbwidgets.checks.tier2.capture import capture_attention
     from tbwidgets.core import Report, Status
     from tbwidgets.loading import LoadedModel, load_model
     from tbwidgets.widgets.explorer import AttentionExplorer
@@ -34,6 +38,8 @@ __all__ = [
     "Status",
     "ValidatorWidget",
     "__version__",
+    "capture_attention",
+    "integrated_gradients",
     "load_model",
     "validate",
 ]

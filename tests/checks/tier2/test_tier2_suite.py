@@ -1,0 +1,101 @@
+"""Tier 2 through the loader and the Runner: sources, calibration on healthy models, progress, cancel, exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import tbwidgets
+from tbwidgets.checks import tier_suite
+from tbwidgets.checks.tier2.capture import capture_attention
+from tbwidgets.core import CheckProgress, Event, Runner, Status
+from tbwidgets.loading import load_model
+from tests.checks.tier2.models import GQALM, EncoderLM, mha_reference
+
+TB_GIST = Path(tbwidgets.__file__).parent / "loading" / "examples" / "tb_gist"
+
+
+def test_public_names() -> None:
+    assert tbwidgets.capture_attention is capture_attention
+    from tbwidgets.checks.tier2.attribution import integrated_gradients
+
+    assert tbwidgets.integrated_gradients is integrated_gradients
+    assert tier_suite(2).check_ids == ["tier2.attention_patterns", "tier2.attribution", "tier2.perturbation"]
+
+
+def test_sources_accepted_by_load_model() -> None:
+    assert capture_attention(None).sources == ["scaled_dot_product_attention"] * 2  # built-in example
+    maps = capture_attention(EncoderLM(), input_ids=[4, 5, 6, 7])  # a bare nn.Module
+    assert maps.weights.shape == (2, 4, 4, 4)
+
+
+def test_tb_gist_example_matches_reference_with_bool_mask() -> None:
+    lm = load_model(path=TB_GIST)
+    module = lm.module
+    inputs: list[torch.Tensor] = []
+    for mha in (module.mhsa_0, module.mhsa_1):
+        mha.register_forward_pre_hook(
+            lambda m, a, kw: inputs.append((a or (kw["query"],))[0]), with_kwargs=True
+        )
+    maps = capture_attention(lm, text="Transformer Builder")
+    T = 19
+    mask = torch.zeros(T, T).masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+    with torch.no_grad():
+        for i, mha in enumerate((module.mhsa_0, module.mhsa_1)):
+            torch.testing.assert_close(
+                maps.weights[i], mha_reference(mha, inputs[i], mask), atol=1e-3, rtol=0
+            )
+    assert maps.causal == [True, True] and float(maps.weights.triu(1).abs().max()) == 0.0
+
+
+def _healthy_sources() -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = [
+        ("builtin", None),
+        ("tb-gist", TB_GIST),
+        ("encoder", EncoderLM()),
+        ("gqa", GQALM()),
+    ]
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.GPT2Config(n_layer=2, n_head=4, n_embd=32, vocab_size=300, n_positions=64, bos_token_id=0,
+                                  eos_token_id=0)  # fmt: skip
+    out.append(("hf-gpt2", transformers.GPT2LMHeadModel(cfg)))
+    return out
+
+
+def test_random_init_healthy_models_get_no_fail_in_tier2() -> None:
+    for name, source in _healthy_sources():
+        task = "masked-lm" if name == "encoder" else None
+        lm = load_model(path=source, task=task) if isinstance(source, Path) else load_model(source, task=task)
+        report = Runner(lm, tier_suite(2)).run()
+        bad = [(r.check_id, r.status.value, r.summary) for r in report.results if r.status.is_problem]
+        assert not bad, (name, bad)
+        assert [r.status for r in report.results].count(Status.PASS) == 3, (
+            name,
+            report.to_frame()[["check_id", "status", "summary"]],
+        )
+
+
+def test_progress_exports_and_cancellation() -> None:
+    events: list[Event] = []
+    report = Runner(load_model(), tier_suite(2), listeners=[events.append]).run()
+    progressed = {e.check_id for e in events if isinstance(e, CheckProgress)}
+    assert progressed == set(tier_suite(2).check_ids)
+    frame = report.to_frame()
+    assert frame.loc[frame.check_id == "tier2.attribution", "metric.relative_delta"].notna().all()
+    assert frame.loc[frame.check_id == "tier2.perturbation", "metric.noise_0.1.top1"].notna().all()
+    data = json.loads(report.to_json())
+    assert {r["check_id"] for r in data["results"]} == set(tier_suite(2).check_ids)
+    assert data["results"][0]["table"][0]["class"]
+
+    runner = Runner(load_model(), tier_suite(2))
+
+    def stop_on_first_progress(event: Event) -> None:
+        if isinstance(event, CheckProgress):
+            runner.cancel()
+
+    runner.listeners.append(stop_on_first_progress)
+    stopped = runner.run()
+    assert [r.status for r in stopped.results] == [Status.SKIPPED] * 3 and stopped.cancelled
