@@ -39,12 +39,13 @@ class InferenceSpeed(Check):
         return forward_problem(ctx)
 
     def run(self, ctx: RunContext) -> CheckResult:
-        rows = []
+        rows, latencies = [], {}
         L = ctx.loaded.facts.max_len
         cases = list(dict.fromkeys((b, max(1, min(t, L))) for b, t in self.cases))
         for i, (b, t) in enumerate(cases):
             ctx.progress(i / len(cases), f"timing batch {b} × length {t}")
             times = self._time(ctx, ctx.random_tokens(b, t, offset=8))
+            latencies[f"{b}x{t}"] = [s * 1e3 for s in times]
             p50 = statistics.median(times)
             p95 = _percentile(times, 0.95)
             rows.append(
@@ -71,6 +72,7 @@ class InferenceSpeed(Check):
             "and on other work running on it; compare them on the same machine only.",
             metrics=metrics,
             table=rows,
+            artifacts={"latency_ms": latencies},  # per "BxT" case, every timed run
         )
 
     def _time(self, ctx: RunContext, ids: torch.Tensor) -> list[float]:

@@ -129,15 +129,22 @@ def _param_table(model: nn.Module) -> tuple[list[dict], list[str], list[str]]:
             row: dict[str, Any] = {"parameter": full, "kind": kind, "shape": str(tuple(p.shape))}
             if not finite:
                 bad.append(full)
-                row.update(mean=float("nan"), std=float("nan"), abs_max=float("nan"), note="NaN/Inf")
+                nan = float("nan")
+                row.update(mean=nan, std=nan, min=nan, max=nan, abs_max=nan, note="NaN/Inf")
             else:
                 std = float(data.std()) if data.numel() > 1 else 0.0
                 absmax = float(data.abs().max()) if data.numel() else 0.0
                 note = "all zero" if p.dim() >= 2 and absmax == 0.0 else ""
                 if note:
                     zero.append(module_name or full)
+                empty = data.numel() == 0
                 row.update(
-                    mean=float(data.mean()) if data.numel() else 0.0, std=std, abs_max=absmax, note=note
+                    mean=0.0 if empty else float(data.mean()),
+                    std=std,
+                    min=0.0 if empty else float(data.min()),
+                    max=0.0 if empty else float(data.max()),
+                    abs_max=absmax,
+                    note=note,
                 )
             rows.append(row)
     return rows, bad, zero
