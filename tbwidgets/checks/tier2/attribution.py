@@ -101,14 +101,14 @@ def integrated_gradients(
     max_tokens: int = 128,
     time_budget_s: float | None = None,
     progress: Callable[[float, str], None] | None = None,
+    check_stop: Callable[[], None] | None = None,
 ) -> Attribution:
     """Attribute the logit of `target` (default: the predicted next token) at `position` to each token.
 
     `source` is a LoadedModel or anything `load_model` accepts. Retries with doubled `n_steps`
     (up to `max_steps`, and within `time_budget_s`) while |delta| > `tolerance`·|f(x) − f(baseline)|.
+    `check_stop` is called before every forward pass (captum runs many) and may raise to stop.
     """
-    from captum.attr import LayerIntegratedGradients  # lazy: captum imports take a second
-
     loaded = as_loaded(source)
     if loaded.token_embedding is None:
         raise ValueError(
@@ -120,6 +120,24 @@ def integrated_gradients(
     pos = position + ids.shape[1] if position < 0 else position
     if not 0 <= pos < ids.shape[1]:
         raise ValueError(f"position {position} is outside the input of {ids.shape[1]} tokens.")
+    stop_hook = None
+    if check_stop is not None:  # one IG try can take a minute on a CPU: let Stop interrupt it
+        stop_hook = loaded.module.register_forward_pre_hook(lambda module, args: check_stop())
+    try:
+        return _attribute(loaded, tok, ids, pos, target, baseline_id, n_steps, max_steps, tolerance,
+                          internal_batch_size, time_budget_s, progress, tokenizer)  # fmt: skip
+    finally:
+        if stop_hook is not None:
+            stop_hook.remove()
+
+
+def _attribute(
+    loaded: LoadedModel, tok: Any, ids: torch.Tensor, pos: int, target: int | None, baseline_id: int | None,
+    n_steps: int, max_steps: int, tolerance: float, internal_batch_size: int | None,
+    time_budget_s: float | None, progress: Callable[[float, str], None] | None, tokenizer: Any,
+) -> Attribution:  # fmt: skip
+    from captum.attr import LayerIntegratedGradients  # lazy: captum imports take a second
+
     base_id = baseline_id if baseline_id is not None else (loaded.facts.pad_token_id or 0)
     baseline = torch.full_like(ids, base_id)
 
@@ -245,7 +263,7 @@ class AttributionCheck(Check):
         a = integrated_gradients(
             ctx.loaded, text=self.text, tokenizer=self.tokenizer, n_steps=self.n_steps, max_steps=self.max_steps,
             tolerance=self.tolerance, max_tokens=self.max_tokens, time_budget_s=max(ctx.time_left * 0.8, 1.0),
-            progress=ctx.progress,
+            progress=ctx.progress, check_stop=ctx.raise_if_cancelled,
         )  # fmt: skip
         top = max(a.rows(), key=lambda r: r["share"])
         fields: dict[str, Any] = {

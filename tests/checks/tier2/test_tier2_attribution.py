@@ -63,3 +63,17 @@ def test_no_token_embedding_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="token embedding"):
         integrated_gradients(lm)
     assert Runner(lm, [AttributionCheck()]).run().results[0].status is Status.SKIPPED
+
+
+def test_check_stop_interrupts_a_long_attribution() -> None:
+    lm = loaded(build_example())
+    calls = []
+
+    def stop_after_three() -> None:
+        calls.append(1)
+        if len(calls) > 3:
+            raise KeyboardInterrupt("stop")
+
+    with pytest.raises(KeyboardInterrupt):
+        integrated_gradients(lm, n_steps=50, internal_batch_size=5, check_stop=stop_after_three)
+    assert len(calls) == 4 and not lm.module._forward_pre_hooks  # stopped mid-way, hook removed

@@ -142,3 +142,33 @@ def test_no_attention_gives_empty_maps_with_a_note() -> None:
 def test_long_inputs_are_cut_to_max_tokens() -> None:
     maps = capture_attention(loaded(build_example()), text="x" * 500, max_tokens=40)
     assert maps.weights.shape[-1] == 40 and "cut from 500" in maps.notes[0]
+
+
+class PreTrainedModel(nn.Module):
+    """Stands in for transformers' base class: capture recognises Hugging Face models by this name."""
+
+
+class OnlyOutputAttentions(PreTrainedModel):
+    """Attention computed inline (no module to hook, no SDPA): only `output_attentions=True` exposes it."""
+
+    class config:  # mimics a HF config object (lower-case name on purpose)
+        _attn_implementation = "eager"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(300, 8)
+        self.out = nn.Linear(8, 300)
+
+    def forward(self, input_ids: torch.Tensor, output_attentions: bool = False) -> object:
+        x = self.emb(input_ids)
+        w = (x @ x.transpose(-1, -2)).softmax(-1)[:, None]  # (B, 1, T, T)
+        logits = self.out(w[:, 0] @ x)
+        return type("Out", (), {"logits": logits, "attentions": (w,) if output_attentions else None})()
+
+
+def test_hf_output_attentions_is_the_last_resort() -> None:
+    model = OnlyOutputAttentions()
+    maps = capture_attention(loaded(model), input_ids=torch.arange(1, 7))
+    assert maps.sources == ["output_attentions"] and maps.layer_names == ["attentions.0"]
+    x = model.emb(torch.arange(1, 7))
+    torch.testing.assert_close(maps.weights[0, 0], (x @ x.T).softmax(-1).detach(), atol=1e-3, rtol=0)
