@@ -142,7 +142,8 @@ def _attribute(
     baseline = torch.full_like(ids, base_id)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        return logits_of(loaded, x)[:, pos, :]  # (B, V)
+        logits = logits_of(loaded, x)  # (B, T, V), or (B, 1, C) for one output per sequence
+        return logits[:, pos if logits.shape[1] > 1 else 0, :]  # (B, V)
 
     with eval_mode(loaded.module), torch.enable_grad():
         with torch.no_grad():

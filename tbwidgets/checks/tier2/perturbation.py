@@ -32,10 +32,20 @@ class Influence:
     """KL at every position `(P, T)` after substituting the token at each of `positions`."""
 
     positions: list[int]
-    kl: torch.Tensor  # (P, T)
+    kl: torch.Tensor  # (P, T); (P, 1) for models with one output per sequence (classification)
+
+    @property
+    def pooled(self) -> bool:
+        """One output for the whole sequence: influence is per substituted position, not per distance."""
+        return self.kl.shape[1] == 1 and max(self.positions) > 0
 
     def by_offset(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Offsets q − p `(2T−1,)` and the mean KL at each (NaN where no pair has that offset)."""
+        """Offsets q − p `(2T−1,)` and the mean KL at each (NaN where no pair has that offset).
+
+        For pooled outputs: the substituted positions and the KL of the one output.
+        """
+        if self.pooled:
+            return torch.tensor(self.positions), self.kl[:, 0]
         T = self.kl.shape[1]
         offsets = torch.arange(-(T - 1), T)
         total = torch.zeros(2 * T - 1, dtype=torch.float64)
@@ -48,11 +58,15 @@ class Influence:
 
     def earlier(self) -> torch.Tensor:
         """KL at positions before the substituted one, flattened (empty when p = 0 only)."""
+        if self.pooled:
+            return self.kl[:0, 0]
         T = self.kl.shape[1]
         mask = torch.arange(T)[None, :] < torch.tensor(self.positions)[:, None]  # (P, T)
         return self.kl[mask]
 
     def at_or_after(self) -> torch.Tensor:
+        if self.pooled:
+            return self.kl[:, 0]
         T = self.kl.shape[1]
         mask = torch.arange(T)[None, :] >= torch.tensor(self.positions)[:, None]
         return self.kl[mask]
@@ -247,12 +261,18 @@ class Perturbation(Check):
                 "generation fails. Mask attention causally (attn_mask=nn.Transformer.generate_square_subsequent_"
                 "mask(T) or is_causal=True) and check other mixing across positions.", **fields,
             )  # fmt: skip
-        return self.result(Status.PASS, _summary(by_offset, offsets, noise), _details(), **fields)
+        return self.result(Status.PASS, _summary(infl, by_offset, offsets, noise), _details(), **fields)
 
 
-def _summary(by_offset: torch.Tensor, offsets: torch.Tensor, noise: NoiseCurves | None) -> str:
-    same = float(by_offset[offsets == 0][0])
-    text = f"Substituting a token moves its own position's output by KL {same:.3g}"
+def _summary(
+    infl: Influence, by_offset: torch.Tensor, offsets: torch.Tensor, noise: NoiseCurves | None
+) -> str:
+    if infl.pooled:
+        text = (
+            f"Substituting one token moves the sequence output by KL {float(by_offset.mean()):.3g} on average"
+        )
+    else:
+        text = f"Substituting a token moves its own position's output by KL {float(by_offset[offsets == 0][0]):.3g}"
     if noise is not None and 0.1 in noise.levels:
         text += f"; noise σ=0.1 keeps {noise.top1[noise.levels.index(0.1)]:.0%} of top-1 predictions"
     return text + "."
@@ -271,7 +291,7 @@ def _fields(
 ) -> dict[str, Any]:  # fmt: skip
     metrics: dict[str, float] = {"earlier_max_kl": earlier_max, "later_mean_kl": later_mean,
                                  "positions_probed": len(infl.positions)}  # fmt: skip
-    for off in (0, 1, 2):
+    for off in () if infl.pooled else (0, 1, 2):
         hit = by_offset[offsets == off]
         if hit.numel():
             metrics[f"kl_at_offset_{off}"] = float(hit[0])

@@ -99,3 +99,25 @@ def test_progress_exports_and_cancellation() -> None:
     runner.listeners.append(stop_on_first_progress)
     stopped = runner.run()
     assert [r.status for r in stopped.results] == [Status.SKIPPED] * 3 and stopped.cancelled
+
+
+class MeanPooledClassifier(torch.nn.Module):
+    """One output per sequence (B, C): Tier 2 must handle it, not index positions that do not exist."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = torch.nn.Embedding(300, 16)
+        self.attn = torch.nn.MultiheadAttention(16, 2, batch_first=True)
+        self.head = torch.nn.Linear(16, 3)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        x = self.emb(input_ids)
+        return self.head((x + self.attn(x, x, x)[0]).mean(1))
+
+
+def test_classifier_with_one_output_per_sequence() -> None:
+    lm = load_model(MeanPooledClassifier(), task="classification")
+    report = Runner(lm, tier_suite(2)).run()
+    assert [r.status for r in report.results] == [Status.PASS] * 3, report.to_frame()[["check_id", "summary"]]
+    assert "sequence output" in report["tier2.perturbation"].summary
+    assert report["tier2.attribution"].metrics["target"] < 3
