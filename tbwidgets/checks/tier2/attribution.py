@@ -21,7 +21,7 @@ from tbwidgets.checks.tier2._resolve import as_loaded, logits_of, model_device, 
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
-from tbwidgets.loading.model import LoadedModel
+from tbwidgets.loading.model import LoadedModel, Task
 
 DEFAULT_TOLERANCE = 0.05  # |delta| ≤ 5% of |f(x) − f(baseline)| counts as converged
 DEFAULT_MAX_STEPS = 400  # 8× captum's default; beyond that, more steps rarely help (captum#1334)
@@ -185,6 +185,8 @@ def _attribute(
 def _token_label(loaded: LoadedModel, token_id: int, tokenizer: Any) -> str:
     from tbwidgets.checks.tier2.tokenizer import id_strings
 
+    if loaded.task is Task.CLASSIFICATION:
+        return f"class {token_id}"
     return id_strings([token_id], loaded.facts.vocab_size, tokenizer)[0]
 
 
@@ -289,7 +291,7 @@ class AttributionCheck(Check):
             )
         return self.result(
             Status.PASS,
-            f"Predicting {a.target_token!r} after {len(a.tokens)} tokens leans most on {top['token']!r} "
+            f"The {a.target_token!r} logit at position {a.position} leans most on token {top['token']!r} "
             f"(position {top['position']}, {top['share']:.0%} of the attribution).",
             f"Scores add up to the logit change within {a.relative_delta:.1%} ({done}). Positive scores push "
             "towards the predicted token, negative ones away from it.",

@@ -121,3 +121,4 @@ def test_classifier_with_one_output_per_sequence() -> None:
     assert [r.status for r in report.results] == [Status.PASS] * 3, report.to_frame()[["check_id", "summary"]]
     assert "sequence output" in report["tier2.perturbation"].summary
     assert report["tier2.attribution"].metrics["target"] < 3
+    assert report["tier2.attribution"].artifacts["target_token"].startswith("class ")
