@@ -105,18 +105,20 @@ def duplicate_heads(
     max_distance: float = 0.02,
     min_deviation: float = 0.05,
 ) -> list[tuple[tuple[int, int], tuple[int, int], float]]:
-    """Pairs of heads whose maps are near-identical: mean row L1 distance ≤ `max_distance`.
+    """Pairs of heads of the same layer whose maps are near-identical (mean row L1 ≤ `max_distance`).
 
     Only heads that differ from uniform attention (row L1 deviation ≥ `min_deviation`) count:
-    near-uniform maps of untrained models are all alike and say nothing about duplication.
+    near-uniform maps of untrained models are all alike and say nothing about duplication. Heads
+    of different layers see different inputs, so their maps are not compared.
     """
-    L, _, T, _ = weights.shape
-    keys = [(la, h) for la in range(L) for h in range(heads[la]) if float(deviation[la, h]) >= min_deviation]
-    if len(keys) < 2:
-        return []
-    flat = torch.stack([weights[la, h].float().reshape(-1) for la, h in keys])  # (N, T*T)
-    dist = torch.cdist(flat, flat, p=1) / T  # mean over rows of the row L1 distance
     pairs = []
-    for i, j in (dist <= max_distance).triu(diagonal=1).nonzero().tolist():
-        pairs.append((keys[i], keys[j], float(dist[i, j])))
+    T = weights.shape[-1]
+    for la, n in enumerate(heads):
+        keep = [h for h in range(n) if float(deviation[la, h]) >= min_deviation]
+        if len(keep) < 2:
+            continue
+        flat = weights[la, keep].float().reshape(len(keep), -1)  # (N, T*T)
+        dist = torch.cdist(flat, flat, p=1) / T  # mean over rows of the row L1 distance
+        for i, j in (dist <= max_distance).triu(diagonal=1).nonzero().tolist():
+            pairs.append(((la, keep[i]), (la, keep[j]), float(dist[i, j])))
     return pairs
