@@ -20,12 +20,13 @@ const CACHE = 12; // heads kept in the browser (1 MB each at 1024 tokens) so rev
 interface Cached {
   reply: HeadReply;
   values: Uint8Array;
+  rowScale: Float32Array;
 }
 
 /** Click-to-drawn times (ms) of every head shown on this page, for the browser test and curious users. */
-function recordTiming(ms: number): void {
-  const w = window as unknown as { __tbwExplorerTimings?: number[] };
-  (w.__tbwExplorerTimings ??= []).push(ms);
+function recordTiming(ms: number, key: "__tbwExplorerTimings" | "__tbwExplorerFetchMs" = "__tbwExplorerTimings"): void {
+  const w = window as unknown as Record<string, number[] | undefined>;
+  (w[key] ??= []).push(ms);
 }
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
@@ -55,8 +56,24 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     b.addEventListener("click", act);
     return b;
   };
+  const colour = button("colour: per row", "Per row: each query against its own largest weight. Whole head: one scale for all rows.", () => {
+    map.setColourMode(map.colourMode === "row" ? "head" : "row");
+    colour.textContent = map.colourMode === "row" ? "colour: per row" : "colour: whole head";
+    legend();
+  });
+  colour.className = "tbw-x-colour";
+  const scaleNote = document.createElement("span");
+  scaleNote.className = "tbw-x-scale";
+  let current: HeadReply | null = null;
+  const legend = () => {
+    const r = current;
+    if (!r) return;
+    scaleNote.textContent = map.colourMode === "row" ? "white → blue: 0 → row max" : `white → blue: 0 → ${fmt(r.max_weight_after_first)}`;
+  };
   tools.append(
     headTitle,
+    scaleNote,
+    colour,
     button("+", "Zoom in (+)", () => map.zoom(1.6)),
     button("−", "Zoom out (−)", () => map.zoom(1 / 1.6)),
     button("fit", "Whole map (0)", () => map.fit()),
@@ -79,8 +96,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     const r = c.reply;
     const ov = model.get("overview");
     const what = r.average ? `layer ${r.layer} · head average` : `layer ${r.layer} · head ${r.head} · ${ov.classes[r.layer]?.[r.head] ?? ""}`;
-    headTitle.textContent = `${what} · max weight ${fmt(r.max_weight)}${r.mask === "causal" ? " · causal (hatched = masked)" : ""}`;
-    map.setData({ values: c.values, n: r.shape[0], scale: r.scale, causal: r.mask === "causal", title: what });
+    headTitle.textContent = `${what}${r.mask === "causal" ? " · causal (hatched = masked)" : ""}`;
+    current = r;
+    legend();
+    map.setData({ values: c.values, rowScale: c.rowScale, n: r.shape[0], headMax: r.max_weight_after_first, causal: r.mask === "causal" });
+    colour.textContent = map.colourMode === "row" ? "colour: per row" : "colour: whole head";
+    legend();
     root.dataset.shown = `${r.layer}:${r.head}`;
     requestAnimationFrame(() => {
       const ms = performance.now() - t0;
@@ -110,10 +131,13 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       return;
     }
     if (content.type !== "head" || !buffers?.length) return;
-    const entry = { reply: content, values: toBytes(buffers[0]) };
+    const scales = toBytes(buffers[content.row_scale.buffer]);
+    const entry = { reply: content, values: toBytes(buffers[0]), rowScale: new Float32Array(scales.slice().buffer) };
     cache.set(`${content.layer}:${content.head}`, entry);
     if (cache.size > CACHE) cache.delete(cache.keys().next().value as string);
-    if (content.seq === wanted.seq) show(entry, wanted.t0); // older replies only fill the cache
+    if (content.seq !== wanted.seq) return; // older replies only fill the cache
+    recordTiming(performance.now() - wanted.t0, "__tbwExplorerFetchMs"); // request → bytes in the page
+    show(entry, wanted.t0);
   }
 
   function drawTop(): void {

@@ -45,7 +45,7 @@ function panel(p: CurvePanel): SVGElement {
     }
     const color = COLORS[i % COLORS.length];
     root.append(svg("polyline", { points: pts.join(" "), fill: "none", stroke: color, "stroke-width": 1.6 }));
-    const label = text(PAD.l + 6, PAD.t + 12 + i * 12, p.series[i].name);
+    const label = text(W - PAD.r - 6, PAD.t + 12 + i * 12, p.series[i].name, "end");
     label.setAttribute("fill", color);
     root.append(label);
   });

@@ -8,12 +8,13 @@ import type { Overview } from "./explorer_types";
 
 export type Select = (layer: number, head: number) => void;
 
-const THUMB_PX = 46; // CSS size of one thumbnail
+/** CSS size of one thumbnail: smaller for wide models so grid and map fit side by side. */
+const thumbPx = (heads: number) => (heads > 8 ? 34 : 46);
 
-function thumbnail(thumbs: Uint8Array, visible: Uint8Array, offset: number, vOffset: number, s: number): HTMLCanvasElement {
+function thumbnail(thumbs: Uint8Array, visible: Uint8Array, offset: number, vOffset: number, s: number, px: number): HTMLCanvasElement {
   const c = document.createElement("canvas");
   c.width = c.height = s;
-  c.style.width = c.style.height = `${THUMB_PX}px`;
+  c.style.width = c.style.height = `${px}px`;
   const ctx = c.getContext("2d")!;
   const img = ctx.createImageData(s, s);
   for (let p = 0; p < s * s; p++) {
@@ -72,7 +73,7 @@ export class HeadGrid {
         cell.className = avg ? "tbw-x-cell tbw-x-avg" : "tbw-x-cell";
         cell.dataset.layer = String(l);
         cell.dataset.head = String(h);
-        cell.append(thumbnail(thumbs, visible, (l * H1 + h) * S * S, l * S * S, S));
+        cell.append(thumbnail(thumbs, visible, (l * H1 + h) * S * S, l * S * S, S, thumbPx(H1 - 1)));
         const cap = document.createElement("span");
         cap.className = "tbw-x-cap";
         if (avg) {
@@ -81,7 +82,7 @@ export class HeadGrid {
         } else {
           const cls = ov.classes[l]?.[h] ?? "";
           const e = ent >= 0 ? stats[(l * (H1 - 1) + h) * K + ent] : NaN;
-          cap.textContent = `${CLASS_SHORT[cls] ?? cls} ${fmt(e, 2)}`;
+          cap.textContent = `${CLASS_SHORT[cls] ?? cls} ${fmt(e, 2).replace(/^0\./, ".")}`;
           cell.dataset.cls = cls;
           cell.title = this.tooltip(l, h, cls, names, stats.subarray((l * (H1 - 1) + h) * K, (l * (H1 - 1) + h + 1) * K));
         }

@@ -7,19 +7,32 @@
 import { SEQUENTIAL, fmt, showToken } from "./explorer_data";
 
 export interface MapData {
-  values: Uint8Array; // (T, T) row-major, weight = value · scale
+  values: Uint8Array; // (T, T) row-major, weight = value · rowScale[row]
+  rowScale: Float32Array; // (T,)
   n: number;
-  scale: number;
+  headMax: number; // colour scale top in "head" mode (causal row 0, always 1.0, left out)
   causal: boolean;
-  title: string;
 }
 
-const SIZE = 520; // map side in CSS pixels
-const LEFT = 96; // room for query labels
-const TOP = 78; // room for rotated key labels
+/** "row": each query row against its own largest weight (readable at any length); "head": absolute. */
+export type ColourMode = "row" | "head";
+
+const SIZE = 480; // map side in CSS pixels
+const LEFT = 88; // room for query labels
+const TOP = 72; // room for rotated key labels
 const STRIP = 84; // height of the attention-row strip under the map
 const GAP = 10;
 const MAX_CELL = 48; // largest zoom: 48 px per token
+
+/** The sequential scale as packed RGBA (ImageData is little-endian RGBA on every browser we target). */
+const LUT32 = (() => {
+  const lut = new Uint32Array(256);
+  for (let v = 0; v < 256; v++) {
+    const [r, g, b] = [SEQUENTIAL[v * 3], SEQUENTIAL[v * 3 + 1], SEQUENTIAL[v * 3 + 2]];
+    lut[v] = ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  }
+  return lut;
+})();
 
 export class HeadMap {
   readonly canvas: HTMLCanvasElement;
@@ -34,6 +47,7 @@ export class HeadMap {
   private drag: { x: number; y: number; x0: number; y0: number; moved: boolean } | null = null;
   private hatch: CanvasPattern | null = null;
   private dpr = 1;
+  private mode: ColourMode = "row";
 
   constructor(private readonly info: HTMLElement) {
     this.canvas = document.createElement("canvas");
@@ -57,29 +71,40 @@ export class HeadMap {
     this.tokens = tokens;
   }
 
+  get colourMode(): ColourMode {
+    return this.mode;
+  }
+
+  setColourMode(mode: ColourMode): void {
+    this.mode = mode;
+    if (this.data) this.setData(this.data);
+  }
+
   /** Show a head: builds a T×T image once; masked cells stay transparent over the hatch. */
   setData(data: MapData): void {
     const keep = this.data !== null && this.data.n === data.n;
+    if (!keep) this.mode = data.n > 256 ? "row" : "head"; // long rows fade to nothing on one shared scale
     this.data = data;
     const n = data.n;
+    const absolute = this.mode === "head";
     const img = document.createElement("canvas");
     img.width = n;
     img.height = n;
     const ictx = img.getContext("2d")!;
     const pixels = ictx.createImageData(n, n);
-    const px = pixels.data;
+    const px = new Uint32Array(pixels.data.buffer); // one RGBA store per cell: ~1M cells at 1024 tokens
     const vals = data.values;
+    const remap = new Uint8Array(256);
     for (let i = 0; i < n; i++) {
-      const limit = data.causal ? i : n - 1; // keys after the query are masked in causal maps
-      for (let j = 0; j < n; j++) {
-        const o = (i * n + j) * 4;
-        if (j > limit) continue; // alpha 0: the hatch below shows through
-        const v = vals[i * n + j] * 3;
-        px[o] = SEQUENTIAL[v];
-        px[o + 1] = SEQUENTIAL[v + 1];
-        px[o + 2] = SEQUENTIAL[v + 2];
-        px[o + 3] = 255;
+      const limit = data.causal ? i + 1 : n; // keys after the query are masked in causal maps
+      const row = i * n;
+      if (!absolute) {
+        for (let j = 0; j < limit; j++) px[row + j] = LUT32[vals[row + j]];
+        continue; // masked cells keep alpha 0: the hatch below shows through
       }
+      const f = (data.rowScale[i] * 255) / (data.headMax || 1);
+      for (let v = 0; v < 256; v++) remap[v] = Math.min(255, Math.round(v * f));
+      for (let j = 0; j < limit; j++) px[row + j] = LUT32[remap[vals[row + j]]];
     }
     ictx.putImageData(pixels, 0, 0);
     this.image = img;
@@ -90,6 +115,7 @@ export class HeadMap {
   /** Highlight a token from a linked view (row and column), or clear with null. */
   setLinked(index: number | null): void {
     this.linked = index;
+    this.canvas.dataset.linked = index === null ? "" : String(index); // for tests and styling
     this.draw();
   }
 
@@ -200,7 +226,7 @@ export class HeadMap {
   weight(q: number, k: number): number | null {
     const d = this.data;
     if (!d || (d.causal && k > q)) return null;
-    return d.values[q * d.n + k] * d.scale;
+    return d.values[q * d.n + k] * d.rowScale[q];
   }
 
   draw(): void {
@@ -262,12 +288,14 @@ export class HeadMap {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     for (let i = Math.ceil(r0 / step) * step; i < r1; i += step) {
+      if (i + 0.5 < y0 || i + 0.5 > y0 + SIZE / k) continue; // centre outside the map: no label
       const hot = i === this.hover?.q || i === this.linked;
       ctx.fillStyle = hot ? "#c2410c" : "#333";
       ctx.fillText(label(i), LEFT - 4, TOP + (i - y0 + 0.5) * k, LEFT - 6);
     }
     ctx.textAlign = "left";
     for (let j = Math.ceil(c0 / step) * step; j < c1; j += step) {
+      if (j + 0.5 < x0 || j + 0.5 > x0 + SIZE / k) continue;
       ctx.save();
       ctx.translate(LEFT + (j - x0 + 0.5) * k, TOP - 4);
       ctx.rotate(-Math.PI / 3);
@@ -295,6 +323,10 @@ export class HeadMap {
     const { x0, k } = this.view;
     let peak = 0;
     for (let j = c0; j < c1; j++) peak = Math.max(peak, this.weight(q, j) ?? 0);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(LEFT, top, SIZE, STRIP);
+    ctx.clip(); // partly visible cells at the edges must not spill outside the strip
     ctx.fillStyle = "#c2410c";
     for (let j = c0; j < c1; j++) {
       const w = this.weight(q, j);
@@ -302,6 +334,7 @@ export class HeadMap {
       const h = (w / peak) * (STRIP - 14);
       ctx.fillRect(LEFT + (j - x0) * k, top + STRIP - h, Math.max(k - (k > 3 ? 1 : 0), 1), h);
     }
+    ctx.restore();
     ctx.fillStyle = "#555";
     ctx.fillText(`row ${q} · max ${fmt(peak)}`, LEFT + 4, top + 11);
     this.describe(q);

@@ -60,8 +60,9 @@ export interface HeadReply {
   average: boolean;
   dtype: "uint8";
   shape: [number, number];
-  scale: number; // weight = value · scale
+  row_scale: { dtype: "float32"; shape: [number]; buffer: number }; // weight = value · row_scale[row]
   max_weight: number;
+  max_weight_after_first: number; // row 0 of a causal map is always 1.0
   mask: "causal" | "none";
 }
 

@@ -1,8 +1,10 @@
 """Compact payloads for the attention explorer: quantised maps, thumbnails, head messages.
 
-Attention maps are probabilities in [0, 1]. The explorer keeps each head as uint8 scaled by that head's
-largest weight (error ≤ max/510 per cell), which is half of float16 and a quarter of float32: 12 × 12
-heads at 1024 tokens hold 151 MB instead of 302 MB / 604 MB. Everything sent to the browser travels as
+Attention maps are probabilities in [0, 1]. The explorer keeps each head as uint8 with one scale per
+query row (the row's largest weight; error ≤ row max/510 per cell). Per-row scales matter for causal
+maps: row 0 always holds a 1.0, and one scale per head would leave the ~1/T weights of long rows only a
+level or two. That is half of float16 and a quarter of float32: 12 × 12 heads at 1024 tokens hold
+151 MB instead of 302 MB / 604 MB. Everything sent to the browser travels as
 binary buffers described by `{buffer, dtype, shape}`; no float array is ever written as JSON text.
 """
 
@@ -38,10 +40,10 @@ def decode_payload(payload: dict[str, Any], buffer: Any = None) -> np.ndarray:
 
 @dataclass
 class QuantisedMaps:
-    """All heads as uint8 `(L, H, T, T)` with per-head `scales` `(L, H)`: weight ≈ q · scale / 255."""
+    """All heads as uint8 `(L, H, T, T)` with per-row `scales` `(L, H, T)`: w[i, j] ≈ q[i, j] · scale[i] / 255."""
 
     q: np.ndarray  # (L, H, T, T) uint8
-    scales: np.ndarray  # (L, H) float32: each head's largest weight
+    scales: np.ndarray  # (L, H, T) float32: each query row's largest weight
     causal: np.ndarray  # (L,) bool: nothing above the diagonal got weight
     thumbs: np.ndarray  # (L, H + 1, S, S) uint8; index H is the layer's head average
     visible: np.ndarray  # (L, S, S) uint8: fraction of each thumbnail cell a query may attend (×255)
@@ -55,7 +57,7 @@ class QuantisedMaps:
 
     def head(self, layer: int, head: int) -> np.ndarray:
         """One head's weights `(T, T)` as float32, decoded from uint8."""
-        return self.q[layer, head].astype(np.float32) * (float(self.scales[layer, head]) / 255.0)
+        return self.q[layer, head].astype(np.float32) * (self.scales[layer, head][:, None] / 255.0)
 
     @property
     def nbytes(self) -> int:
@@ -116,7 +118,7 @@ def quantise(maps: Any, thumb_size: int = THUMB_SIZE, causal: list[bool] | None 
     n_layers, n_heads, length, _ = tensor.shape
     size = max(1, min(thumb_size, length))
     q = np.empty((n_layers, n_heads, length, length), dtype=np.uint8)
-    scales = np.zeros((n_layers, n_heads), dtype=np.float32)
+    scales = np.zeros((n_layers, n_heads, length), dtype=np.float32)
     flags = np.zeros(n_layers, dtype=bool)
     thumbs = np.zeros((n_layers, n_heads + 1, size, size), dtype=np.uint8)
     visible = np.zeros((n_layers, size, size), dtype=np.uint8)
@@ -133,28 +135,29 @@ def quantise(maps: Any, thumb_size: int = THUMB_SIZE, causal: list[bool] | None 
         classes.append(
             [classifier.classify({k: float(v[h]) for k, v in metrics.items()}) for h in range(n_heads)]
         )
-        peak = layer.amax(dim=(1, 2)).clamp_min(1e-12)  # (H,)
+        peak = layer.amax(dim=-1).clamp_min(1e-12)  # (H, T): each row's largest weight
         scales[index] = peak.numpy()
         # in place, last: the float32 layer is not needed after this, so no second 50 MB temporary
-        q[index] = layer.mul_(255.0 / peak[:, None, None]).round_().clamp_(0, 255).to(torch.uint8).numpy()
+        q[index] = layer.mul_(255.0 / peak[..., None]).round_().clamp_(0, 255).to(torch.uint8).numpy()
         del layer, metrics  # free the float32 layer before the next one
     return QuantisedMaps(q, scales, flags, thumbs, visible, stats, classes)
 
 
-def _layer_average(quant: QuantisedMaps, layer: int) -> tuple[np.ndarray, float]:
-    """The layer's head-average map as uint8 plus its largest weight (decoded, averaged, requantised)."""
+def _layer_average(quant: QuantisedMaps, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """The layer's head-average map as uint8 plus its per-row scales (decoded, averaged, requantised)."""
     total = np.zeros(quant.q.shape[-2:], dtype=np.float32)  # (T, T)
     for head in range(quant.q.shape[1]):
         total += quant.head(layer, head)
     total /= quant.q.shape[1]
-    peak = max(float(total.max()), 1e-12)
-    return np.rint(total * (255.0 / peak)).astype(np.uint8), peak
+    peak = np.maximum(total.max(axis=1), 1e-12)  # (T,)
+    return np.rint(total * (255.0 / peak[:, None])).astype(np.uint8), peak.astype(np.float32)
 
 
 def head_content(quant: QuantisedMaps, layer: int, head: int) -> tuple[dict[str, Any], list[memoryview]]:
-    """The message answering a front-end request for one head: metadata and one uint8 buffer.
+    """The message answering a front-end request for one head: metadata and two buffers.
 
-    `head == n_heads` asks for the layer's head average.
+    Buffer 0: uint8 values `(T, T)`; buffer 1: float32 `row_scale` `(T,)`, with
+    weight[i, j] = value[i, j] · row_scale[i]. `head == n_heads` asks for the layer's head average.
     """
     n_layers, n_heads, length = quant.shape
     if not (0 <= layer < n_layers and 0 <= head <= n_heads):
@@ -162,7 +165,9 @@ def head_content(quant: QuantisedMaps, layer: int, head: int) -> tuple[dict[str,
     if head == n_heads:
         values, peak = _layer_average(quant, layer)
     else:
-        values, peak = quant.q[layer, head], float(quant.scales[layer, head])
+        values, peak = quant.q[layer, head], quant.scales[layer, head]
+    row_scale = (peak / np.float32(255.0)).astype(np.float32)  # (T,)
+    causal = bool(quant.causal[layer])
     content = {
         "type": "head",
         "layer": layer,
@@ -170,11 +175,14 @@ def head_content(quant: QuantisedMaps, layer: int, head: int) -> tuple[dict[str,
         "average": head == n_heads,
         "dtype": "uint8",
         "shape": [length, length],
-        "scale": peak / 255.0,  # weight = value · scale
-        "max_weight": peak,
-        "mask": "causal" if quant.causal[layer] else "none",
+        "row_scale": {"dtype": "float32", "shape": [length], "buffer": 1},  # weight = value · row_scale[row]
+        "max_weight": float(peak.max()),
+        # row 0 of a causal map is always 1.0: the largest weight elsewhere sets a useful colour scale
+        "max_weight_after_first": float(peak[1:].max()) if causal and length > 1 else float(peak.max()),
+        "mask": "causal" if causal else "none",
     }
-    return content, [memoryview(np.ascontiguousarray(values).data).cast("B")]
+    buffers = [np.ascontiguousarray(values).data, row_scale.data]
+    return content, [memoryview(b).cast("B") for b in buffers]
 
 
 def synthetic_maps(

@@ -40,8 +40,13 @@ def attribution_payload(attr: Any, position: int | None = None) -> dict[str, Any
         "target_token": str(getattr(attr, "target_token", "") or ""),
         "delta": None if delta is None else float(delta),
         "n_steps": _as_int(getattr(attr, "n_steps", None)),
+        "relative_delta": _as_float(getattr(attr, "relative_delta", None)),  # |delta| / |f(x) − f(baseline)|
         "notes": [str(n) for n in getattr(attr, "notes", []) or []],
     }
+
+
+def _as_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _as_int(value: Any) -> int | None:
@@ -73,6 +78,23 @@ def _series_of(name: str, value: Any) -> dict[str, Any] | None:
     return {"title": name.replace("_", " "), "x_label": x_key, "x": array_payload(x), "series": series}
 
 
+def _tier2_panels(artifacts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Panels from `tier2.perturbation`'s flat artifacts (offsets/influence, noise levels/KL/top-1)."""
+    found = []
+    if "offsets" in artifacts and "influence_by_offset" in artifacts:
+        found.append(
+            (
+                "influence by distance",
+                {"offset": artifacts["offsets"], "KL": artifacts["influence_by_offset"]},
+            )
+        )
+    if "noise_levels" in artifacts:
+        curves = {"sigma": artifacts["noise_levels"], "KL": artifacts.get("noise_kl", [])}
+        curves["top-1 agreement"] = artifacts.get("noise_top1", [])
+        found.append(("embedding noise", curves))
+    return [p for name, value in found if (p := _series_of(name, value)) is not None]
+
+
 def curves_payload(perturbation: Any) -> dict[str, Any]:
     """The `curves` trait from a Report, a `tier2.perturbation` CheckResult, or a dict of curves.
 
@@ -85,7 +107,7 @@ def curves_payload(perturbation: Any) -> dict[str, Any]:
         found = [r for r in perturbation.results if str(getattr(r, "check_id", "")).endswith("perturbation")]
         perturbation = found[0] if found else {}
     artifacts = getattr(perturbation, "artifacts", perturbation)
-    panels = []
+    panels = _tier2_panels(artifacts or {})
     for name, value in dict(artifacts or {}).items():
         panel = _series_of(str(name), value)
         if panel is not None:
@@ -111,6 +133,10 @@ def find_integrated_gradients() -> Callable[..., Any]:
     raise RuntimeError(
         "Integrated Gradients is not available in this version of tbwidgets (Tier 2 is missing)."
     )
+
+
+class _Superseded(Exception):
+    """A newer attribution request replaced this one."""
 
 
 class AttributionWorker:
@@ -157,16 +183,26 @@ class AttributionWorker:
         try:
             integrated_gradients = find_integrated_gradients()
             kwargs: dict[str, Any] = {"position": position, "target": target, "n_steps": n_steps}
-            if "progress" in inspect.signature(integrated_gradients).parameters:
+            params = inspect.signature(integrated_gradients).parameters
+            if "progress" in params:
                 kwargs["progress"] = lambda f, *_: self._progress(serial, float(f))
+            if "check_stop" in params:  # a newer request ends this one at its next step
+                kwargs["check_stop"] = lambda: self._raise_if_superseded(serial)
             attr = integrated_gradients(self.loaded, input_ids=self.input_ids, **kwargs)
             value = attribution_payload(attr, position)
+        except _Superseded:
+            return
         except Exception as exc:  # noqa: BLE001 - shown in the view; the explorer stays usable
             value = {"state": "error", "message": f"{type(exc).__name__}: {exc}", "position": position}
         with self._lock:
             if serial != self._serial:
                 return  # superseded by a newer request
         self._publish(value)
+
+    def _raise_if_superseded(self, serial: int) -> None:
+        with self._lock:
+            if serial != self._serial:
+                raise _Superseded
 
     def _progress(self, serial: int, fraction: float) -> None:
         with self._lock:

@@ -3,7 +3,7 @@
 The initial state holds only thumbnails (uint8, one binary buffer), per-head metrics (float32 buffer)
 and the tokens: about 0.2 MB for 12 × 12 heads at 1024 tokens. A click in the front end sends
 `{type: "head", layer, head, seq}`; `head_message` answers with one uint8 buffer (1 MB at 1024
-tokens). The maps are held quantised (uint8 with a per-head scale), never as float arrays. The front
+tokens, plus 4 kB of row scales). The maps are held quantised (uint8 with one scale per query row), never as float arrays. The front
 end (`js/src/explorer.ts`, bundled to `static/explorer.js`) also draws the attribution view (tokens
 coloured by Integrated Gradients) and Tier 2's perturbation curves, with hover linked both ways.
 """
@@ -80,6 +80,12 @@ class AttentionExplorer(anywidget.AnyWidget):
         notes: list[str] = []
         if maps is None:
             maps, notes = self._capture(source, text, input_ids, max_tokens)
+        else:
+            maps = _maps_from(maps)
+            if source is not None:  # precomputed maps, and a model for recomputing the attribution
+                from tbwidgets.loading import load_model
+
+                self._loaded = load_model(source)
         self._quant: QuantisedMaps = quantise(maps, thumb_size, _causal_flags(maps))
         length = self._quant.shape[2]
         self.tokens = _token_strings(tokens if tokens is not None else getattr(maps, "tokens", None), length)
@@ -103,6 +109,21 @@ class AttentionExplorer(anywidget.AnyWidget):
             self.attribution = {"state": "none", "message": "No attribution: pass a model or `attribution=`."}
         self.on_msg(self._on_front_end_msg)
 
+    @classmethod
+    def from_report(cls, report: Any, source: Any = None, **kwargs: Any) -> AttentionExplorer:
+        """The explorer for a Tier 2 run: maps from `tier2.attention_patterns`, curves from
+        `tier2.perturbation`, scores from `tier2.attribution`; `source` (the LoadedModel) enables
+        recomputing the attribution for other targets. This is how the validator's Tier 2 tab shows it."""
+        found = {str(r.check_id): r for r in getattr(report, "results", [])}
+        patterns = found.get("tier2.attention_patterns")
+        if patterns is None or "maps" not in (patterns.artifacts or {}):
+            raise ValueError("The report has no attention maps: run Tier 2 (tier2.attention_patterns) first.")
+        attr = found.get("tier2.attribution")
+        kwargs.setdefault("perturbation", found.get("tier2.perturbation"))
+        if attr is not None and "scores" in (attr.artifacts or {}):
+            kwargs.setdefault("attribution", _attribution_from(attr))
+        return cls(source, maps=patterns, **kwargs)
+
     # -- data ---------------------------------------------------------------------------------------
     def _capture(
         self, source: Any, text: str | None, input_ids: Any, max_tokens: int | None
@@ -120,7 +141,7 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     @property
     def maps(self) -> QuantisedMaps:
-        """The quantised maps the explorer holds (uint8 `(L, H, T, T)` plus per-head scales)."""
+        """The quantised maps the explorer holds (uint8 `(L, H, T, T)` plus per-row scales)."""
         return self._quant
 
     @property
@@ -132,7 +153,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         """What the front end receives for one head: `(content, [uint8 buffer (T, T)])`.
 
         `head == n_heads` gives the layer's head average. Decode with
-        `np.frombuffer(buf, np.uint8).reshape(content["shape"]) * content["scale"]`.
+        `np.frombuffer(b0, np.uint8).reshape(shape) * np.frombuffer(b1, np.float32)[:, None]`.
         """
         return head_content(self._quant, int(layer), int(head))
 
@@ -188,6 +209,41 @@ class AttentionExplorer(anywidget.AnyWidget):
         kind = "causal" if bool(self._quant.causal.all()) else "bidirectional"
         state = self.attribution.get("state", "none")
         return f"<AttentionExplorer {n_layers} layers × {n_heads} heads × {length} tokens ({kind}) | attribution: {state}>"
+
+
+def _maps_from(value: Any) -> Any:
+    """Maps from a `tier2.attention_patterns` result or its artifacts dict; anything else as given."""
+    artifacts = getattr(value, "artifacts", value)
+    if isinstance(artifacts, dict) and "maps" in artifacts:
+        from types import SimpleNamespace
+
+        import torch
+
+        data = artifacts["maps"]
+        tensor = data if isinstance(data, torch.Tensor) else torch.from_numpy(np.asarray(data))
+        return SimpleNamespace(
+            data=tensor,
+            tokens=artifacts.get("tokens"),
+            layer_names=artifacts.get("layer_names"),
+            causal=artifacts.get("causal"),
+        )
+    return value
+
+
+def _attribution_from(result: Any) -> Any:
+    """An Attribution-like object from a `tier2.attribution` CheckResult (artifacts and metrics)."""
+    from types import SimpleNamespace
+
+    art, met = result.artifacts, result.metrics or {}
+    return SimpleNamespace(
+        scores=art["scores"],
+        target=met.get("target"),
+        target_token=art.get("target_token", ""),
+        position=art.get("position", met.get("position")),
+        delta=met.get("delta"),
+        relative_delta=met.get("relative_delta"),
+        n_steps=met.get("n_steps"),
+    )
 
 
 def _causal_flags(maps: Any) -> list[bool] | None:

@@ -15,7 +15,8 @@ from tbwidgets.widgets.explorer import AttentionExplorer, float_json_arrays, sta
 
 def _decode(content: dict, buffers: list) -> np.ndarray:
     raw = np.frombuffer(bytes(buffers[0]), dtype=np.dtype(content["dtype"])).reshape(content["shape"])
-    return raw.astype(np.float32) * content["scale"]
+    row_scale = np.frombuffer(bytes(buffers[content["row_scale"]["buffer"]]), dtype=np.float32)
+    return raw.astype(np.float32) * row_scale[:, None]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +35,17 @@ def test_head_message_round_trip_within_quantisation_error(explorer, small_maps)
         assert content["type"] == "head" and content["shape"] == [40, 40] and content["dtype"] == "uint8"
         decoded = _decode(content, buffers)
         truth = small_maps[layer, head].float().numpy()
-        # uint8 with a per-head scale: at most half a step (max/510) off, plus float16 input rounding
-        assert np.abs(decoded - truth).max() <= truth.max() / 510 + 1e-3
+        # uint8 with a per-row scale: at most half a step (row max/510) off, plus float16 input rounding
+        bound = truth.max(axis=1, keepdims=True) / 510 + truth * 1e-3 + 1e-6
+        assert (np.abs(decoded - truth) <= bound).all()
 
 
 def test_head_average_message(explorer, small_maps):
     content, buffers = explorer.head_message(1, 5)  # n_heads means the layer's average
     assert content["average"] is True
     truth = small_maps[1].float().mean(0).numpy()
-    assert np.abs(_decode(content, buffers) - truth).max() <= truth.max() / 255 + 2e-3
+    bound = truth.max(axis=1, keepdims=True) / 255 + 2e-3
+    assert (np.abs(_decode(content, buffers) - truth) <= bound).all()
 
 
 def test_bad_head_names_the_shape(explorer):
@@ -89,9 +92,14 @@ def test_budgets_grow_with_heads_not_with_length():
 
 
 def test_one_head_at_1024_tokens_within_budget():
-    ex = AttentionExplorer(maps=synthetic_maps(1, 1, 1024, seed=3))
-    content, buffers = ex.head_message(0, 0)
+    maps = synthetic_maps(1, 5, 1024, seed=3)
+    ex = AttentionExplorer(maps=maps)
+    content, buffers = ex.head_message(0, 4)  # a broad head: weights near 1/i in row i
     assert sum(memoryview(b).nbytes for b in buffers) + len(str(content)) <= 1_100_000
+    # per-row scales keep long rows exact to ~0.2% of their max (a per-head scale would round them to 0)
+    truth = maps[0, 4].float().numpy()
+    rows = _decode(content, buffers)
+    assert np.abs(rows[1000] - truth[1000]).max() <= truth[1000].max() / 500 + truth[1000].max() * 1e-3
 
 
 def test_float32_input_is_not_modified():
@@ -106,7 +114,11 @@ def test_front_end_request_is_answered_with_a_buffer(explorer, monkeypatch):
     monkeypatch.setattr(explorer, "send", lambda content, buffers=None: sent.append((content, buffers)))
     explorer._on_front_end_msg(explorer, {"type": "head", "layer": 2, "head": 1, "seq": 7}, [])
     explorer._on_front_end_msg(explorer, {"type": "head", "layer": 9, "head": 1, "seq": 8}, [])
-    assert sent[0][0]["seq"] == 7 and len(bytes(sent[0][1][0])) == 40 * 40
+    assert (
+        sent[0][0]["seq"] == 7
+        and len(bytes(sent[0][1][0])) == 40 * 40
+        and len(bytes(sent[0][1][1])) == 40 * 4
+    )
     assert sent[1][0]["type"] == "error" and "layers" in sent[1][0]["message"]
 
 

@@ -53,3 +53,29 @@ def test_curves_from_artifacts_travel_as_buffers():
     (panel,) = payload["panels"]
     assert panel["x_label"] == "sigma" and [s["name"] for s in panel["series"]] == ["kl", "top1"]
     assert decode_payload(panel["series"][0]["y"]).tolist() == pytest.approx([0.0, 0.5, 1.5])
+
+
+def test_from_report_uses_tier2_artifacts():
+    from tbwidgets import validate
+    from tbwidgets.loading import load_model
+
+    loaded = load_model()
+    report = validate(loaded, tiers=[2])
+    ex = AttentionExplorer.from_report(report, source=loaded, attribute=False)
+    patterns = next(r for r in report.results if r.check_id == "tier2.attention_patterns")
+    assert ex.overview["n_layers"] == patterns.artifacts["maps"].shape[0]
+    assert ex.tokens == patterns.artifacts["tokens"]
+    assert ex.attribution["state"] == "done" and ex.attribution["relative_delta"] is not None
+    titles = [p["title"] for p in ex.curves["panels"]]
+    assert titles == ["influence by distance", "embedding noise"]
+    noise = ex.curves["panels"][1]
+    assert [s["name"] for s in noise["series"]] == ["KL", "top-1 agreement"]
+    ex.attribute(5, wait=True)
+    assert ex.attribution["state"] == "done" and ex.attribution["position"] == 5
+
+
+def test_from_report_without_tier2_says_what_to_run():
+    from tbwidgets.core import Report
+
+    with pytest.raises(ValueError, match="run Tier 2"):
+        AttentionExplorer.from_report(Report(results=[]))
