@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tbwidgets.checks.tier2.attribution import AttributionCheck
+from tbwidgets.checks.tier2.attribution_check import AttributionCheck
 from tbwidgets.checks.tier2.patterns import AttentionPatterns
-from tbwidgets.checks.tier2.perturbation import Perturbation
+from tbwidgets.checks.tier2.perturbation_check import Perturbation
 from tbwidgets.core.check import Suite
 
 

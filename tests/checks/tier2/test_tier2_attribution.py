@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tbwidgets.checks.tier2.attribution import AttributionCheck, integrated_gradients
+from tbwidgets.checks.tier2.attribution import integrated_gradients
+from tbwidgets.checks.tier2.attribution_check import AttributionCheck
 from tbwidgets.core import Runner, Status, eval_mode
 from tbwidgets.loading.examples.tiny_gpt import build_example
 from tests.checks.tier2.models import TBStyle, loaded

@@ -6,7 +6,8 @@ from typing import Any
 
 import torch
 
-from tbwidgets.checks.tier2.perturbation import Perturbation, substitution_influence
+from tbwidgets.checks.tier2.perturbation import substitution_influence
+from tbwidgets.checks.tier2.perturbation_check import Perturbation
 from tbwidgets.core import CheckResult, Runner, Status
 from tbwidgets.loading.examples.tiny_gpt import build_example
 from tbwidgets.loading.model import Task
