@@ -63,6 +63,11 @@ class AttentionMaps:
     def length(self) -> int:
         return int(self.data.shape[-1]) if self.data.dim() == 4 else len(self.tokens)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the stored maps (float16: 2·L·H·T² bytes)."""
+        return int(self.data.numel() * self.data.element_size())
+
     def head(self, layer: int, head: int) -> torch.Tensor:
         """One map `(T, T)` as float32."""
         return self.data[layer, head].float()

@@ -142,6 +142,7 @@ def test_no_attention_gives_empty_maps_with_a_note() -> None:
 def test_long_inputs_are_cut_to_max_tokens() -> None:
     maps = capture_attention(loaded(build_example()), text="x" * 500, max_tokens=40)
     assert maps.weights.shape[-1] == 40 and "cut from 500" in maps.notes[0]
+    assert maps.nbytes == 2 * 2 * 4 * 40 * 40  # float16 (L, H, T, T)
 
 
 class PreTrainedModel(nn.Module):

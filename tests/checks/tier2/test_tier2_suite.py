@@ -24,6 +24,9 @@ def test_public_names() -> None:
 
     assert tbwidgets.integrated_gradients is integrated_gradients
     assert tier_suite(2).check_ids == ["tier2.attention_patterns", "tier2.attribution", "tier2.perturbation"]
+    from tbwidgets.checks.tier2 import tier2_suite
+
+    assert all(c.text == "abc" for c in tier2_suite(text="abc").checks)  # type: ignore[attr-defined]
 
 
 def test_sources_accepted_by_load_model() -> None:
