@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tbwidgets.core.context import RunContext
+from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.loading.model import LoadedModel, Task
 
 STANDARD_BATCH = 4  # rows: enough to see batch effects, small enough for a laptop CPU
@@ -67,20 +67,57 @@ def shape_problem(loaded: LoadedModel, ids: torch.Tensor, logits: Any) -> str | 
 
 
 def forward_problem(ctx: RunContext) -> str | None:
-    """Skip reason shared by checks that need a working forward on the standard batch (cached)."""
+    """Skip reason shared by checks that need a working forward (cached per run).
+
+    Probes the shared batch plus the one- and two-row batches other checks use, so that one
+    shape bug gives one FAIL (Shape robustness) and clear skips, not a cascade of crashes.
+    """
 
     def compute() -> str | None:
-        ids = standard_ids(ctx)
-        try:
-            logits = ctx.eval_logits(ids)
-        except Exception as exc:  # noqa: BLE001 - reported as a skip reason, shape_robustness fails it
-            return f"The model's forward fails on a {tuple(ids.shape)} batch ({first_line(exc)}); see Shape robustness."
-        problem = shape_problem(ctx.loaded, ids, logits)
-        return (
-            f"The model's output has the wrong shape ({problem}); see Shape robustness." if problem else None
-        )
+        short = min(16, ctx.loaded.facts.max_len)
+        for ids in (standard_ids(ctx), ctx.random_tokens(1, short), ctx.random_tokens(2, short)):
+            try:
+                logits = ctx.eval_logits(ids)
+            except Exception as exc:  # noqa: BLE001 - reported as a skip reason, shape_robustness fails it
+                shape = tuple(ids.shape)
+                return (
+                    f"The model's forward fails on a {shape} batch ({first_line(exc)}); see Shape robustness."
+                )
+            problem = shape_problem(ctx.loaded, ids, logits)
+            if problem:
+                return f"The model's output has the wrong shape ({problem}); see Shape robustness."
+        return None
 
     return ctx.cached(("tier1", "forward_problem"), compute)
+
+
+def nondeterminism_problem(ctx: RunContext) -> str | None:
+    """Skip reason for checks that compare two forwards: eval mode must be deterministic (cached)."""
+
+    def compute() -> str | None:
+        ids = ctx.random_tokens(1, min(16, ctx.loaded.facts.max_len))
+        outs = []
+        with eval_mode(ctx.model), torch.no_grad(), own_rng():
+            for seed in (1, 2):
+                torch.manual_seed(ctx.seed + seed)
+                outs.append(ctx.adapter(ids).float())
+        if max_abs_diff(outs[0], outs[1]) > 1e-5:
+            return "Two identical eval forwards give different outputs, so this comparison means nothing; see Determinism."
+        return None
+
+    return forward_problem(ctx) or ctx.cached(("tier1", "nondeterminism_problem"), compute)
+
+
+def abs_diff(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """|a - b| where NaN equals NaN (same failure twice) and NaN against a number is infinite."""
+    a, b = a.float(), b.float()
+    same = (torch.isnan(a) & torch.isnan(b)) | (a == b)  # a == b also covers equal infinities
+    return (a - b).abs().masked_fill(same, 0.0).nan_to_num(nan=math.inf)
+
+
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    diff = abs_diff(a, b)
+    return float(diff.max()) if diff.numel() else 0.0
 
 
 def first_line(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import first_line, forward_problem, standard_ids
+from tbwidgets.checks.tier1._common import first_line, max_abs_diff, nondeterminism_problem, standard_ids
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -27,14 +27,14 @@ class BatchIndependence(Check):
         self.atol, self.rtol = atol, rtol
 
     def skip_reason(self, ctx: RunContext) -> str | None:
-        return forward_problem(ctx)
+        return nondeterminism_problem(ctx)
 
     def run(self, ctx: RunContext) -> CheckResult:
         ids = standard_ids(ctx)  # (B, T)
         batched = ctx.eval_logits(ids).float()
         B = ids.shape[0]
         picks = sorted({0, B - 1, *range(min(self.samples, B))})[: max(self.samples, 1)]
-        scale = float(batched.abs().max())
+        scale = float(batched.nan_to_num(0.0, 0.0, 0.0).abs().max())
         tol = self.atol + self.rtol * scale
         rows = []
         with eval_mode(ctx.model), torch.no_grad():
@@ -47,7 +47,7 @@ class BatchIndependence(Check):
                         Status.SKIPPED,
                         f"The model cannot run a single sample ({first_line(exc)}); see Shape robustness.",
                     )
-                diff = float((alone[0] - batched[row]).abs().max())
+                diff = max_abs_diff(alone[0], batched[row])
                 rows.append({"sample": row, "max_abs_diff": diff, "tolerance": tol, "mixed": diff > tol})
         mixed = [r for r in rows if r["mixed"]]
         worst = max(r["max_abs_diff"] for r in rows)

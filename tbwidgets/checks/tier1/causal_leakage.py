@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import forward_problem, ranges
+from tbwidgets.checks.tier1._common import abs_diff, nondeterminism_problem, ranges
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -40,7 +40,7 @@ class CausalLeakage(Check):
             return "Classification models give one output per sequence, so there are no positions to leak between."
         if ctx.loaded.facts.max_len < 2:
             return "The model accepts only one position."
-        return forward_problem(ctx)
+        return nondeterminism_problem(ctx)
 
     def cut_points(self, T: int) -> list[int]:
         return sorted({t for t in (0, 1, 2, T // 4, T // 2, T - 2) if 0 <= t <= T - 2})
@@ -54,14 +54,15 @@ class CausalLeakage(Check):
         rows, leaks = [], {}
         with eval_mode(ctx.model), torch.no_grad():
             ref = ctx.adapter(base).float()  # (1, T, V)
-            tol = self.atol + self.rtol * float(ref.abs().max())
+            finite = bool(torch.isfinite(ref).all())
+            tol = self.atol + self.rtol * float(ref.nan_to_num(0.0, 0.0, 0.0).abs().max())
             for i, t in enumerate(cuts):
                 ctx.progress((i + 1) / (len(cuts) + 1), f"changing tokens after position {t}")
                 variant = base.clone()
                 variant[:, t + 1 :] = (base[:, t + 1 :] + shift[:, t + 1 :]) % V  # every later token differs
-                moved = (
-                    (ctx.adapter(variant).float()[0, : t + 1] - ref[0, : t + 1]).abs().amax(dim=-1)
-                )  # (t+1,)
+                out = ctx.adapter(variant)
+                finite = finite and bool(torch.isfinite(out).all())
+                moved = abs_diff(out[0, : t + 1], ref[0, : t + 1]).amax(dim=-1)  # (t+1,)
                 leaking = (moved > tol).nonzero().flatten().tolist()
                 if leaking:
                     leaks[t] = leaking
@@ -72,6 +73,11 @@ class CausalLeakage(Check):
                         "max_change": float(moved.max()),
                     }
                 )
+        if not finite:  # NaN spreads through masked attention (0 × NaN), which is no leak of information
+            return self.result(
+                Status.SKIPPED,
+                "Outputs contain NaN/Inf, so leakage cannot be measured; see Numerical stability.",
+            )
         metrics = {"cut_points": float(len(cuts)), "leaking_cuts": float(len(leaks)), "tolerance": tol}
         if ctx.loaded.task is Task.MASKED_LM:
             return self._bidirectional(ctx, leaks, metrics, rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import forward_problem, own_rng, standard_ids
+from tbwidgets.checks.tier1._common import forward_problem, max_abs_diff, own_rng, standard_ids
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -31,7 +31,7 @@ class Determinism(Check):
         with eval_mode(ctx.model), torch.no_grad(), own_rng():
             torch.manual_seed(ctx.seed + 7919)  # a state the first forward surely did not start from
             second = ctx.adapter(ids).float()
-        diff = float((first - second).abs().max())
+        diff = max_abs_diff(first, second)
         ctx.progress(0.6, "train-mode forwards")
         train_diff = self._train_diff(ctx, ids[:2, : self.train_length])
         metrics = {"eval_max_abs_diff": diff, "train_max_abs_diff": train_diff}
@@ -57,4 +57,4 @@ class Determinism(Check):
         with eval_mode(ctx.model, train=True), torch.no_grad(), own_rng():
             a = ctx.adapter(ids).float()
             b = ctx.adapter(ids).float()
-        return float((a - b).abs().max())
+        return max_abs_diff(a, b)

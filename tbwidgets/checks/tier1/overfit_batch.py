@@ -35,6 +35,7 @@ class OverfitBatch(Check):
         target_fraction: float = 0.2,
         warn_fraction: float = 0.7,
         time_box_s: float = 6.0,
+        patience: int = 40,
     ) -> None:
         self.batch, self.length = batch, length  # few tokens to memorise: fast on CPU
         self.lr = lr  # Adam; memorises in 5–20 steps on healthy models, still stable
@@ -43,6 +44,7 @@ class OverfitBatch(Check):
         self.target_fraction = target_fraction
         self.warn_fraction = warn_fraction  # fell but not enough within the time box: WARN
         self.time_box_s = time_box_s  # wall-clock cap on CPU; GPUs finish far sooner
+        self.patience = patience  # steps without a 1% improvement: stuck, stop early
 
     def skip_reason(self, ctx: RunContext) -> str | None:
         if not any(p.requires_grad for p in ctx.model.parameters()):
@@ -74,7 +76,7 @@ class OverfitBatch(Check):
                     target = self.target_fraction * min(curve[0], batch.chance_loss(logits))
                 if not math.isfinite(curve[-1]) or curve[-1] <= target:
                     break
-                if time.perf_counter() > stop:
+                if time.perf_counter() > stop or _stuck(curve, self.patience):
                     break
                 for p in params:
                     p.grad = None
@@ -174,3 +176,10 @@ def _logits(out: object) -> torch.Tensor:
     if isinstance(out, dict):
         return out["logits"]
     return out.logits  # type: ignore[attr-defined]
+
+
+def _stuck(curve: list[float], patience: int) -> bool:
+    """No 1% improvement on the best loss during the last `patience` steps."""
+    if len(curve) <= patience:
+        return False
+    return min(curve[-patience:]) > 0.99 * min(curve[:-patience])

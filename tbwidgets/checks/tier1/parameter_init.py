@@ -84,16 +84,22 @@ class ParameterInit(Check):
         self, ctx: RunContext, metrics: dict[str, float], table: list[dict]
     ) -> CheckResult:
         scales = None if forward_problem(ctx) else _activation_scales(ctx, self.batch, self.length)
-        if not scales:
+        if not scales or any(math.isnan(rms) for _, rms in scales):
+            why = (
+                "the forward gives NaN (see Numerical stability)"
+                if scales
+                else "no repeated blocks were found"
+            )
             return self.result(
                 Status.PASS,
                 f"{len(table)} parameters look sane (no NaN/Inf, no all-zero matrix).",
-                "No repeated blocks found (or the forward fails), so activation scale was not measured.",
+                f"Activation scale through the blocks was not measured: {why}.",
                 metrics=metrics,
                 table=table,
             )
         growth = scales[-1][1] / scales[0][1] if scales[0][1] > 0 else float("inf")
-        metrics["activation_growth"] = growth
+        if math.isfinite(growth):
+            metrics["activation_growth"] = growth
         path = ", ".join(f"{name}: {rms:.3g}" for name, rms in scales)
         if not math.isfinite(growth) or growth > self.growth_limit or growth < 1 / self.growth_limit:
             way = "grow" if not math.isfinite(growth) or growth > 1 else "shrink"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tbwidgets.checks.tier1 import TIER1_CHECKS
+from tbwidgets.checks.tier1 import TIER1_CHECKS, tier1_suite
 from tbwidgets.core import Runner, Status
 from tbwidgets.loading import load_model
 from tests.checks.tier1.zoo import BUGS, ZooLM
@@ -44,3 +44,12 @@ def test_healthy_zoo_model_passes_the_checks_used_on_bugs(check_id: str) -> None
     loaded = load_model(model=ZooLM(), task="causal-lm")
     result = Runner(loaded, [_BY_ID[check_id]()]).run()[check_id]
     assert result.status is Status.PASS, f"{result.summary}\n{result.error or ''}"
+
+
+@pytest.mark.parametrize("bug_name", sorted(BUGS))
+def test_one_bug_gives_no_crash_anywhere_in_the_suite(bug_name: str) -> None:
+    """A planted bug must show up as verdicts (FAIL/WARN/SKIPPED with a reason), never as check crashes."""
+    report = Runner(_load(bug_name), tier1_suite()).run()
+    errors = [f"{r.check_id}: {r.summary}" for r in report.results if r.status is Status.ERROR]
+    assert not errors, errors
+    assert report[BUGS[bug_name].check_id].status is Status.FAIL
