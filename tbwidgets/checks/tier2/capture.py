@@ -147,6 +147,7 @@ def capture_attention(
         notes.append(
             "No attention found: the model has no nn.MultiheadAttention, calls no "
             "F.scaled_dot_product_attention and returns no attention weights."
+            + (" Load Hugging Face models with attn_implementation='eager'." if _is_hf(loaded.module) else "")
         )
     return _assemble(records, tok.tokens, tok.ids, notes)
 
