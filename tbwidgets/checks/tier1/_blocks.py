@@ -16,6 +16,7 @@ from torch import nn
 from tbwidgets.checks.tier1._common import ranges
 
 _NUMBERED = re.compile(r"^(?P<stem>.+?)_(?P<index>\d+)$")
+_ATTENTION = re.compile(r"attn|attention|mhsa|mha|self_att", re.I)
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,38 @@ def find_blocks(model: nn.Module) -> list[Block]:
 
 
 def _numbered_children(model: nn.Module) -> list[Block]:
-    groups: dict[int, list[tuple[str, nn.Module]]] = defaultdict(list)
-    for name, child in model.named_children():
-        match = _NUMBERED.match(name)
-        if match and any(True for _ in child.parameters()):
-            groups[int(match["index"])].append((name, child))
-    if len(groups) < 2:
+    """Transformer Builder's flat layout: a block starts at each attention node (`mhsa_0`, `mhsa_1`).
+
+    Numbers do not line up across kinds (`layernorm_0..3` for two blocks), so blocks follow the
+    registration order, which is the canvas order: each anchor plus the numbered nodes after it.
+    """
+    numbered = [
+        (name, child, m["stem"])
+        for name, child in model.named_children()
+        if (m := _NUMBERED.match(name)) and any(True for _ in child.parameters())
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    for _, _, stem in numbered:
+        counts[stem] += 1
+    repeated = [stem for stem, n in counts.items() if n >= 2]
+    if not repeated:
         return []
+    anchor = next((s for s in repeated if _ATTENTION.search(s)), None) or max(
+        repeated, key=lambda s: sum(p.numel() for _, c, st in numbered if st == s for p in c.parameters())
+    )
+    blocks: list[list[tuple[str, nn.Module]]] = []
+    prefix: list[tuple[str, nn.Module]] = []  # nodes before the first anchor (a pre-norm) join block 0
+    for name, child, stem in numbered:
+        if stem == anchor:
+            blocks.append([*prefix, (name, child)] if not blocks else [(name, child)])
+            prefix = []
+        elif blocks:
+            blocks[-1].append((name, child))
+        else:
+            prefix.append((name, child))
     return [
-        Block(f"block {i} ({', '.join(n for n, _ in groups[i])})", tuple(m for _, m in groups[i]))
-        for i in sorted(groups)
+        Block(f"block {i} ({', '.join(n for n, _ in members)})", tuple(m for _, m in members))
+        for i, members in enumerate(blocks)
     ]
 
 
