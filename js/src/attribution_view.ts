@@ -116,15 +116,24 @@ export class AttributionView {
   }
 
   private drawTokens(tokens: string[], scores: Float32Array | null, position: number | undefined): void {
+    const where = position === undefined ? -1 : position < 0 ? tokens.length + position : position;
+    // The attributed position's own token usually dwarfs the rest: scale by the others so their
+    // signs stay visible (that token saturates), unless it is the only non-zero one.
     let peak = 0;
-    if (scores) for (const v of scores) peak = Math.max(peak, Math.abs(v));
+    let all = 0;
+    if (scores) scores.forEach((v, i) => {
+      all = Math.max(all, Math.abs(v));
+      if (i !== where) peak = Math.max(peak, Math.abs(v));
+    });
+    const own = peak < all;
+    if (peak === 0) peak = all;
     this.legend.textContent = "";
     if (scores) {
       const bar = document.createElement("span");
       bar.className = "tbw-x-legend-bar";
-      this.legend.append(`−${fmt(peak)} `, bar, ` +${fmt(peak)}`, "  (blue lowers the target logit, red raises it)");
+      const note = own ? `; the attributed token (${fmt(all)}) is beyond the scale` : "";
+      this.legend.append(`−${fmt(peak)} `, bar, ` +${fmt(peak)}`, `  (blue lowers the target logit, red raises it${note})`);
     }
-    const where = position === undefined ? -1 : position < 0 ? tokens.length + position : position;
     this.strip.textContent = "";
     this.spans = tokens.map((tok, i) => {
       const span = document.createElement("span");
