@@ -83,10 +83,12 @@ export class AttributionView {
       const pos = state.position ?? tokens.length - 1;
       const where = pos < 0 ? tokens.length + pos : pos;
       const target = state.target_token ? `“${showToken(state.target_token)}”` : "";
+      const rel = state.relative_delta;
       const delta = state.delta === null || state.delta === undefined ? "—" : fmt(state.delta);
+      const relText = rel === null || rel === undefined ? "" : ` (${fmt(rel * 100, 2)}% of f(x) − f(baseline))`;
       this.head.textContent = s === "error"
         ? `Failed: ${state.message}`
-        : `Position ${where} “${showToken(tokens[where] ?? "")}” → target ${target} (id ${state.target ?? "?"}) · convergence delta ${delta} · ${state.n_steps ?? "?"} steps${state.notes?.length ? " · " + state.notes.join("; ") : ""}`;
+        : `Position ${where} “${showToken(tokens[where] ?? "")}” → target ${target} (id ${state.target ?? "?"}) · convergence delta ${delta}${relText} · ${state.n_steps ?? "?"} steps${state.notes?.length ? " · " + state.notes.join("; ") : ""}`;
       if (this.position.value === "") this.position.value = String(where);
     }
     this.drawTokens(tokens, scores, state.position);
@@ -154,6 +156,16 @@ export class AttributionView {
       return span;
     });
     this.setLinked(this.linked);
+  }
+
+  /** Draw one query's attention row over the tokens as underline bars (null clears them). */
+  setAttention(weights: Float32Array | null): void {
+    let peak = 0;
+    if (weights) for (const w of weights) peak = Math.max(peak, w);
+    this.spans.forEach((span, i) => {
+      const h = weights && peak > 0 ? Math.round((weights[i] / peak) * 6) : 0;
+      span.style.boxShadow = h > 0 ? `inset 0 -${h}px 0 rgba(194, 65, 12, 0.85)` : "";
+    });
   }
 
   /** Highlight the token hovered in the map (or clear with null). */

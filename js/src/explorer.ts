@@ -151,8 +151,17 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const drawAttr = () => attr.render(model.get("attribution") ?? {}, model.get("tokens") ?? []);
   const drawCurves = () => renderCurves(curves, model.get("curves")?.panels);
 
-  map.onHover = (q) => attr.setLinked(q);
-  attr.onHover = (i) => map.setLinked(i);
+  // linked views: a query hovered in either place is marked in both, and its attention row is drawn
+  // over the token strip (underline bars) as well as under the map
+  const link = (q: number | null) => attr.setAttention(q === null ? null : map.row(q));
+  map.onHover = (q) => {
+    attr.setLinked(q);
+    link(q);
+  };
+  attr.onHover = (i) => {
+    map.setLinked(i);
+    link(i);
+  };
   attr.onRequest = (position, target) => send({ type: "attribute", position, target });
 
   root.addEventListener("keydown", (e) => {

@@ -4,7 +4,8 @@
  * query's attention row drawn as bars over the key-token strip below the map.
  */
 
-import { SEQUENTIAL, fmt, showToken } from "./explorer_data";
+import { GAP, LEFT, SIZE, STRIP, TOP, type Frame, drawAxes, drawStrip } from "./explorer_axes";
+import { SEQUENTIAL } from "./explorer_data";
 
 export interface MapData {
   values: Uint8Array; // (T, T) row-major, weight = value · rowScale[row]
@@ -17,11 +18,6 @@ export interface MapData {
 /** "row": each query row against its own largest weight (readable at any length); "head": absolute. */
 export type ColourMode = "row" | "head";
 
-const SIZE = 480; // map side in CSS pixels
-const LEFT = 88; // room for query labels
-const TOP = 72; // room for rotated key labels
-const STRIP = 84; // height of the attention-row strip under the map
-const GAP = 10;
 const MAX_CELL = 48; // largest zoom: 48 px per token
 
 /** The sequential scale as packed RGBA (ImageData is little-endian RGBA on every browser we target). */
@@ -222,6 +218,16 @@ export class HeadMap {
     if (changedRow) this.onHover(cell ? cell.q : null);
   }
 
+  /** One query's attention over all keys (masked keys 0), or null when no head is shown. */
+  row(q: number): Float32Array | null {
+    const d = this.data;
+    if (!d || q < 0 || q >= d.n) return null;
+    const out = new Float32Array(d.n);
+    const end = d.causal ? q + 1 : d.n;
+    for (let j = 0; j < end; j++) out[j] = d.values[q * d.n + j] * d.rowScale[q];
+    return out;
+  }
+
   /** Weight of one cell, or null where masked. */
   weight(q: number, k: number): number | null {
     const d = this.data;
@@ -259,8 +265,13 @@ export class HeadMap {
     ctx.restore();
     ctx.strokeStyle = "#888";
     ctx.strokeRect(LEFT - 0.5, TOP - 0.5, SIZE + 1, SIZE + 1);
-    this.drawAxes(ctx, c0, c1, r0, r1);
-    this.drawStrip(ctx, c0, c1);
+    const frame: Frame = {
+      ctx, ...this.view, c0, c1, r0, r1, n: d.n, tokens: this.tokens,
+      hoverQ: this.hover?.q ?? null, hoverK: this.hover?.k ?? null, linked: this.linked,
+      weight: (q, k) => this.weight(q, k),
+    };
+    drawAxes(frame);
+    this.info.textContent = drawStrip(frame);
   }
 
   private drawMarks(ctx: CanvasRenderingContext2D, x0: number, y0: number, k: number): void {
@@ -276,82 +287,5 @@ export class HeadMap {
       ctx.lineWidth = 1.5;
       ctx.strokeRect(LEFT, TOP + (this.hover.q - y0) * k, SIZE, Math.max(k, 1.5));
     }
-  }
-
-  private drawAxes(ctx: CanvasRenderingContext2D, c0: number, c1: number, r0: number, r1: number): void {
-    const { x0, y0, k } = this.view;
-    const step = Math.max(1, Math.ceil(12 / k)); // at least 12 px between labels
-    const size = Math.max(8, Math.min(11, k - 1));
-    ctx.font = `${size}px sans-serif`;
-    ctx.fillStyle = "#333";
-    const label = (i: number) => (step === 1 ? showToken(this.tokens[i] ?? "") : `${i} ${showToken(this.tokens[i] ?? "", 6)}`);
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (let i = Math.ceil(r0 / step) * step; i < r1; i += step) {
-      if (i + 0.5 < y0 || i + 0.5 > y0 + SIZE / k) continue; // centre outside the map: no label
-      const hot = i === this.hover?.q || i === this.linked;
-      ctx.fillStyle = hot ? "#c2410c" : "#333";
-      ctx.fillText(label(i), LEFT - 4, TOP + (i - y0 + 0.5) * k, LEFT - 6);
-    }
-    ctx.textAlign = "left";
-    for (let j = Math.ceil(c0 / step) * step; j < c1; j += step) {
-      if (j + 0.5 < x0 || j + 0.5 > x0 + SIZE / k) continue;
-      ctx.save();
-      ctx.translate(LEFT + (j - x0 + 0.5) * k, TOP - 4);
-      ctx.rotate(-Math.PI / 3);
-      ctx.fillStyle = j === this.hover?.k || j === this.linked ? "#c2410c" : "#333";
-      ctx.fillText(label(j), 0, 0, TOP);
-      ctx.restore();
-    }
-  }
-
-  /** The hovered (or linked) query's attention row as bars under the key axis. */
-  private drawStrip(ctx: CanvasRenderingContext2D, c0: number, c1: number): void {
-    const top = TOP + SIZE + GAP;
-    ctx.fillStyle = "#f6f7f9";
-    ctx.fillRect(LEFT, top, SIZE, STRIP);
-    const q = this.hover?.q ?? this.linked;
-    const d = this.data!;
-    ctx.textAlign = "left";
-    ctx.fillStyle = "#555";
-    ctx.font = "11px sans-serif";
-    if (q === null || q === undefined) {
-      ctx.fillText("Hover a query row (or a token below) to see where it attends.", LEFT + 6, top + STRIP / 2);
-      this.info.textContent = "";
-      return;
-    }
-    const { x0, k } = this.view;
-    let peak = 0;
-    for (let j = c0; j < c1; j++) peak = Math.max(peak, this.weight(q, j) ?? 0);
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(LEFT, top, SIZE, STRIP);
-    ctx.clip(); // partly visible cells at the edges must not spill outside the strip
-    ctx.fillStyle = "#c2410c";
-    for (let j = c0; j < c1; j++) {
-      const w = this.weight(q, j);
-      if (w === null || peak === 0) continue;
-      const h = (w / peak) * (STRIP - 14);
-      ctx.fillRect(LEFT + (j - x0) * k, top + STRIP - h, Math.max(k - (k > 3 ? 1 : 0), 1), h);
-    }
-    ctx.restore();
-    ctx.fillStyle = "#555";
-    ctx.fillText(`row ${q} · max ${fmt(peak)}`, LEFT + 4, top + 11);
-    this.describe(q);
-  }
-
-  /** Text under the canvas: the query and its five strongest keys with weights (also for screen readers). */
-  private describe(q: number): void {
-    const d = this.data!;
-    const ranked: [number, number][] = [];
-    for (let j = 0; j < d.n; j++) {
-      const w = this.weight(q, j);
-      if (w !== null) ranked.push([w, j]);
-    }
-    ranked.sort((a, b) => b[0] - a[0]);
-    const top = ranked.slice(0, 5).map(([w, j]) => `${j} “${showToken(this.tokens[j] ?? "")}” ${fmt(w)}`);
-    const cell = this.hover?.k !== null && this.hover?.k !== undefined ? this.hover.k : null;
-    const here = cell !== null ? ` · key ${cell} “${showToken(this.tokens[cell] ?? "")}”: ${this.weight(q, cell) === null ? "masked" : fmt(this.weight(q, cell))}` : "";
-    this.info.textContent = `query ${q} “${showToken(this.tokens[q] ?? "")}” → ${top.join(", ")}${here}`;
   }
 }

@@ -30,6 +30,7 @@ export interface AttributionState {
   target?: number | null;
   target_token?: string;
   delta?: number | null;
+  relative_delta?: number | null; // |delta| / |f(x) − f(baseline)|
   n_steps?: number | null;
   progress?: number;
   started?: number;

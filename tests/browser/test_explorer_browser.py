@@ -108,6 +108,9 @@ def test_example_model_linked_views(page: Any) -> None:
     page.mouse.move(box["x"] + 88 + 300, box["y"] + 72 + 400)
     ex.locator(".tbw-x-tok.tbw-x-hl").wait_for(timeout=5_000)
     assert "query" in ex.locator(".tbw-x-info").inner_text()
+    # the hovered query's attention row is drawn over the token strip as underline bars
+    bars = ex.locator(".tbw-x-tok").evaluate_all("spans => spans.filter(s => s.style.boxShadow).length")
+    assert bars > 0
     shot(page, ex, "01-example-hover-map")
 
     # attribution → map: hovering a token marks its row and column in the map
