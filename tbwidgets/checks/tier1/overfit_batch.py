@@ -64,7 +64,7 @@ class OverfitBatch(Check):
         params = [p for p in model.parameters() if p.requires_grad]
         opt = _Adam(params, lr=self.lr)
         curve: list[float] = []
-        target = 0.0
+        target, out_of_time = 0.0, False
         stop = time.perf_counter() + self.time_box_s
         with own_rng():
             for step in range(self.max_steps):
@@ -76,7 +76,10 @@ class OverfitBatch(Check):
                     target = self.target_fraction * min(curve[0], batch.chance_loss(logits))
                 if not math.isfinite(curve[-1]) or curve[-1] <= target:
                     break
-                if time.perf_counter() > stop or _stuck(curve, self.patience):
+                if _stuck(curve, self.patience):
+                    break
+                if time.perf_counter() > stop:
+                    out_of_time = True
                     break
                 for p in params:
                     p.grad = None
@@ -92,9 +95,9 @@ class OverfitBatch(Check):
                         0.05 + 0.9 * min(step / self.max_steps, 1.0), f"step {step}, loss {curve[-1]:.3f}"
                     )
         del model, opt
-        return self._verdict(ctx, curve, target)
+        return self._verdict(ctx, curve, target, out_of_time)
 
-    def _verdict(self, ctx: RunContext, curve: list[float], target: float) -> CheckResult:
+    def _verdict(self, ctx: RunContext, curve: list[float], target: float, out_of_time: bool) -> CheckResult:
         start, end = curve[0], curve[-1]
         metrics = {
             "start_loss": start,
@@ -120,6 +123,15 @@ class OverfitBatch(Check):
                 Status.PASS,
                 f"Memorised one batch: loss {start:.4g} → {end:.4g} in {len(curve) - 1} steps.",
                 f"{how} The model can fit data, so gradients, optimizer and loss are wired correctly.",
+                **kw,
+            )
+        if out_of_time and end < start:
+            return self.result(
+                Status.WARN,
+                f"Out of time after {len(curve) - 1} steps: loss {start:.4g} → {end:.4g} and still falling "
+                f"(target {target:.3g}).",
+                f"{how} Training steps are too slow on this device to finish within {self.time_box_s:g} s, "
+                "so this is no verdict on the model. Run on a GPU, or raise time_box_s.",
                 **kw,
             )
         status = Status.WARN if end <= target / self.target_fraction * self.warn_fraction else Status.FAIL
