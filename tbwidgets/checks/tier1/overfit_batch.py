@@ -78,7 +78,7 @@ class OverfitBatch(Check):
                     break
                 if _stuck(curve, self.patience):
                     break
-                if time.perf_counter() > stop:
+                if step > 0 and time.perf_counter() > stop:  # at least one update, however slow
                     out_of_time = True
                     break
                 for p in params:
@@ -121,14 +121,14 @@ class OverfitBatch(Check):
         if end <= target:
             return self.result(
                 Status.PASS,
-                f"Memorised one batch: loss {start:.4g} → {end:.4g} in {len(curve) - 1} steps.",
+                f"Memorised one batch: loss {start:.4g} → {end:.4g} in {_steps(curve)}.",
                 f"{how} The model can fit data, so gradients, optimizer and loss are wired correctly.",
                 **kw,
             )
         if out_of_time and end < start:
             return self.result(
                 Status.WARN,
-                f"Out of time after {len(curve) - 1} steps: loss {start:.4g} → {end:.4g} and still falling "
+                f"Out of time after {_steps(curve)}: loss {start:.4g} → {end:.4g} and still falling "
                 f"(target {target:.3g}).",
                 f"{how} Training steps are too slow on this device to finish within {self.time_box_s:g} s, "
                 "so this is no verdict on the model. Run on a GPU, or raise time_box_s.",
@@ -137,7 +137,7 @@ class OverfitBatch(Check):
         status = Status.WARN if end <= target / self.target_fraction * self.warn_fraction else Status.FAIL
         return self.result(
             status,
-            f"Cannot overfit one batch: loss {start:.4g} → {end:.4g} in {len(curve) - 1} steps "
+            f"Cannot overfit one batch: loss {start:.4g} → {end:.4g} in {_steps(curve)} "
             f"(target {target:.3f}).",
             f"{how} A model that cannot memorise a handful of tokens cannot learn real data: look at "
             "Gradient flow for unused or detached layers and vanishing gradients, and check that the "
@@ -195,3 +195,8 @@ def _stuck(curve: list[float], patience: int) -> bool:
     if len(curve) <= patience:
         return False
     return min(curve[-patience:]) > 0.99 * min(curve[:-patience])
+
+
+def _steps(curve: list[float]) -> str:
+    n = len(curve) - 1
+    return f"{n} step" if n == 1 else f"{n} steps"

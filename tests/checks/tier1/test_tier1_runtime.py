@@ -152,3 +152,8 @@ def test_shape_table_has_one_row_per_case() -> None:
     cases = {(r["batch"], r["length"]) for r in result.table or []}
     assert {(1, 1), (1, 32), (8, 32), (3, 17), (2, 16)} <= cases
     assert all(r["status"] == "pass" for r in result.table or [])
+
+
+def test_overfit_out_of_time_is_a_warning_not_a_verdict_on_the_model() -> None:
+    result = Runner(_zoo(), [OverfitBatch(time_box_s=0.0)]).run()["tier1.overfit_batch"]
+    assert result.status is Status.WARN and result.summary.startswith("Out of time after 1 step:")
