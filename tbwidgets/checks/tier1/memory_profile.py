@@ -27,11 +27,21 @@ class MemoryProfile(Check):
     budget_s = 90.0
 
     def __init__(
-        self, budget_gb: float = 15.0, optimizer_states: int = 2, batches: tuple[int, ...] = (1, 2)
+        self,
+        budget_gb: float = 15.0,
+        optimizer_states: int = 2,
+        batches: tuple[int, ...] = (1, 2),
+        cpu_max_len: int = 1024,
     ) -> None:
         self.budget_gb = budget_gb  # a Colab T4 has 15 GB
         self.optimizer_states = optimizer_states  # Adam/AdamW keep two fp32 tensors per weight
         self.batches = batches  # two batch sizes show whether memory is linear in batch
+        # on CPU, longer max lengths are extrapolated with the fitted exponent (a step at 8k is minutes)
+        self.cpu_max_len = cpu_max_len
+
+    def measured_len(self, ctx: RunContext) -> int:
+        L = ctx.loaded.facts.max_len
+        return L if ctx.device.type == "cuda" else min(L, self.cpu_max_len)
 
     def skip_reason(self, ctx: RunContext) -> str | None:
         return forward_problem(ctx)
@@ -43,7 +53,7 @@ class MemoryProfile(Check):
     def run(self, ctx: RunContext) -> CheckResult:
         static = _static_bytes(ctx.model, self.optimizer_states)
         rows, oom = [], None
-        grid = self.grid(ctx.loaded.facts.max_len)
+        grid = self.grid(self.measured_len(ctx))
         for i, (b, t) in enumerate(grid):
             ctx.progress(i / len(grid), f"training step at batch {b} × length {t}")
             try:
@@ -71,7 +81,10 @@ class MemoryProfile(Check):
         exponent = _fit_exponent(ones)
         if exponent is not None:
             metrics["length_exponent"] = exponent
-        per_sample = next((mb * MB for t, mb in ones if t == L), None)
+        top = self.measured_len(ctx)
+        per_sample = next((mb * MB for t, mb in ones if t == top), None)
+        if per_sample is not None and top < L:  # extrapolate along the fitted power law
+            per_sample *= (L / top) ** max(exponent or 1.0, 1.0)
         where = "peak allocated" if ctx.device.type == "cuda" else "saved-tensor accounting"
         basis = (
             f"Weights {static['params'] / MB:.1f} MB, gradients {static['grads'] / MB:.1f} MB, optimizer state "
@@ -80,6 +93,8 @@ class MemoryProfile(Check):
         if exponent is not None:
             shape = "about quadratic (attention maps dominate)" if exponent > 1.5 else "about linear"
             basis += f" Activation memory grows as length^{exponent:.2f}: {shape}."
+        if top < L:
+            basis += f" Measured up to length {top}; length {L} is extrapolated with that exponent."
         if oom is not None:
             return self.result(
                 Status.WARN,

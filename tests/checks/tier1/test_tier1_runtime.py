@@ -157,3 +157,15 @@ def test_shape_table_has_one_row_per_case() -> None:
 def test_overfit_out_of_time_is_a_warning_not_a_verdict_on_the_model() -> None:
     result = Runner(_zoo(), [OverfitBatch(time_box_s=0.0)]).run()["tier1.overfit_batch"]
     assert result.status is Status.WARN and result.summary.startswith("Out of time after 1 step:")
+
+
+def test_memory_profile_extrapolates_beyond_the_cpu_length_cap() -> None:
+    full = Runner(load_model(), [MemoryProfile()]).run().results[0]
+    capped = Runner(load_model(), [MemoryProfile(cpu_max_len=64)]).run().results[0]
+    assert max(r["length"] for r in capped.table or []) == 64
+    assert "extrapolated" in capped.details
+    ratio = (
+        capped.metrics["activation_mb_per_sample_at_max_len"]
+        / full.metrics["activation_mb_per_sample_at_max_len"]
+    )
+    assert 0.7 < ratio < 1.5  # the power-law estimate lands near the measured value
