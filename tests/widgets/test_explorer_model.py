@@ -79,3 +79,33 @@ def test_from_report_without_tier2_says_what_to_run():
 
     with pytest.raises(ValueError, match="run Tier 2"):
         AttentionExplorer.from_report(Report(results=[]))
+
+
+def test_worker_reports_progress_and_drops_superseded_runs(monkeypatch):
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from tbwidgets.widgets import attribution_view
+
+    release = threading.Event()
+
+    def fake_ig(loaded, input_ids=None, *, position, target, n_steps, progress, check_stop):
+        progress(0.5, "half way")
+        if position == 0:  # the first request waits until a newer one replaced it
+            release.wait(5)
+            check_stop()
+        return SimpleNamespace(scores=[0.1, -0.2], target=3, delta=0.0, n_steps=n_steps, position=position)
+
+    monkeypatch.setattr(attribution_view, "find_integrated_gradients", lambda: fake_ig)
+    published: list[dict] = []
+    worker = attribution_view.AttributionWorker(None, None, published.append)
+    worker.start(0)
+    worker.start(1)
+    release.set()
+    worker.wait(5)
+    time.sleep(0.2)  # the superseded thread ends right after check_stop
+    states = [(p["state"], p.get("progress"), p.get("position")) for p in published]
+    assert ("running", 0.5, None) in states
+    done = [p for p in published if p["state"] == "done"]
+    assert [d["position"] for d in done] == [1]
