@@ -12,13 +12,14 @@ function facts(header: Header): HTMLElement[] {
     items.push(h("span", { className: "tbw-fact", title }, h("span", { className: "tbw-fact-label" }, label), value));
   if (header.n_params !== undefined) item("params", formatCount(header.n_params), `${header.n_params ?? "?"} parameters`);
   if (header.device) item("device", `${header.device}${header.dtype ? ` · ${header.dtype}` : ""}`);
-  if (header.task) {
-    const el = h("span", { className: "tbw-fact" }, h("span", { className: "tbw-fact-label" }, "task"), header.task);
-    if (header.task_reason) el.append(h("span", { className: "tbw-muted" }, ` (${header.task_reason})`));
-    items.push(el);
-  }
   if (header.vocab_size) item("vocab", String(header.vocab_size));
   if (header.max_len) item("max length", String(header.max_len));
+  if (header.task) {
+    // its own line: the reason ("class name TinyGPT", "config key num_labels") can be long
+    const el = h("span", { className: "tbw-fact tbw-wide" }, h("span", { className: "tbw-fact-label" }, "task"), header.task);
+    if (header.task_reason) el.append(h("span", { className: "tbw-muted" }, ` — ${header.task_reason}`));
+    items.push(el);
+  }
   return items;
 }
 
@@ -34,7 +35,7 @@ function sourceLine(source: Source | undefined): HTMLElement | null {
   } else {
     parts.push(source.kind === "example" ? "built-in example model" : source.label || source.kind);
   }
-  return h("span", { className: "tbw-fact tbw-source" }, ...parts);
+  return h("span", { className: "tbw-fact tbw-wide tbw-source" }, ...parts);
 }
 
 function problemBox(header: Header): HTMLElement | null {
@@ -51,6 +52,7 @@ function problemBox(header: Header): HTMLElement | null {
 
 /** The header; `update` redraws the facts but keeps the input box (and what the user typed) intact. */
 export function createHeader(send: (msg: OutgoingMsg) => void, initialInput: string) {
+  const titleSlot = h("div", { className: "tbw-title-line" });
   const info = h("div", { className: "tbw-header-info" });
   const input = h("input", {
     className: "tbw-input",
@@ -67,14 +69,13 @@ export function createHeader(send: (msg: OutgoingMsg) => void, initialInput: str
     if (e.key === "Enter") submit();
   });
   const form = h("div", { className: "tbw-source-form" }, input, load);
-  const el = h("div", { className: "tbw-header" }, info, form);
+  const el = h("div", { className: "tbw-header" }, h("div", { className: "tbw-header-top" }, titleSlot, form), info);
 
   function update(header: Header): void {
     const state = header.state ?? "empty";
     el.dataset.state = state;
-    const title = h(
-      "div",
-      { className: "tbw-title-line" },
+    replaceChildren(
+      titleSlot,
       h("span", { className: "tbw-title" }, header.name || "Transformer validator"),
       h("span", { className: `tbw-badge tbw-badge-${state}` }, STATE_TEXT[state] ?? state),
     );
@@ -82,7 +83,6 @@ export function createHeader(send: (msg: OutgoingMsg) => void, initialInput: str
     append(factLine, [...facts(header), sourceLine(header.source)]);
     replaceChildren(
       info,
-      title,
       state === "ready" ? factLine : null,
       header.message ? h("div", { className: "tbw-muted" }, header.message) : null,
       state === "loading" ? h("div", { className: "tbw-progress tbw-indeterminate" }, h("div", { className: "tbw-progress-fill" })) : null,

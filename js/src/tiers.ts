@@ -68,7 +68,8 @@ export function detailsBody(d: ResultDetails | undefined, row: Row): HTMLElement
   return h(
     "div",
     { className: "tbw-row-body" },
-    row.summary ? h("p", { className: "tbw-row-verdict" }, row.summary) : null,
+    // the row head clips long summaries to one line; repeat them in full here
+    row.summary.length > 80 ? h("p", { className: "tbw-row-verdict" }, row.summary) : null,
     paragraphs.map((p) => h("p", {}, p)),
     metricsGrid(d.metrics),
     resultTable(d),

@@ -47,6 +47,7 @@ export function tabBadge(view: TierView | undefined): HTMLElement | null {
   if (view?.state === "running" || view?.state === "stopping") return pill("running", "running");
   if (bad) return pill("fail", `${bad} ${c.error && !c.fail ? "error" : "fail"}`);
   if (c.warn) return pill("warn", `${c.warn} warn`);
+  if (view?.state === "stopped") return pill("stopped", "stopped");
   if (view?.state === "done" && (view.rows?.length ?? 0) > 0) return pill("pass", "pass");
   return null;
 }

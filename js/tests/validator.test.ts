@@ -90,7 +90,7 @@ describe("render", () => {
     const { el } = mount(model);
     expect(el.querySelector(".tbw-title")?.textContent).toBe("TinyGPT");
     expect(el.querySelector(".tbw-facts")?.textContent).toContain("141.1k");
-    expect(el.querySelector(".tbw-facts")?.textContent).toContain("(class name)");
+    expect(el.querySelector(".tbw-facts")?.textContent).toContain("— class name");
     expect([...el.querySelectorAll(".tbw-tab")].map((t) => t.getAttribute("data-tab"))).toEqual(["model", "tier1", "tier2", "tier3"]);
     const rows = el.querySelectorAll(".tbw-row");
     expect([...rows].map((r) => r.getAttribute("data-status"))).toEqual(["pass", "running"]);

@@ -61,6 +61,9 @@ class TierBoard:
             return
         self.rows = [_row(cid, title, NOT_RUN) for cid, title in zip(check_ids, titles, strict=False)]
         self.results = {}
+        self.counts = {}
+        self.run_id = ""
+        self.state = IDLE  # results of an earlier model must not show as this model's
         self.message = message
 
     def set_state(self, state: str, message: str = "") -> None:

@@ -220,3 +220,14 @@ def test_gist_id_from_env(fake_gist_env: Any, monkeypatch: pytest.MonkeyPatch, s
     assert w.header["state"] == "ready", w.header
     assert w.header["source"]["kind"] == "gist" and w.header["source"]["gist_id"] == gist.id
     assert "gist" in repr(w)
+
+
+def test_loading_another_model_clears_old_results(loaded: Any, suites: Any) -> None:
+    w = make(loaded)
+    w.run("all", wait=True)
+    assert w.tier2["state"] == "done" and w.report is not None
+    w.load({"source": loaded}, autorun="tier1")
+    w.wait(20)
+    assert w.tier1["state"] == "done"
+    assert w.tier2["state"] == "idle" and not w.tier2["counts"] and w.results2["results"] == {}
+    assert [r["status"] for r in w.tier2["rows"]] == ["not-run"]
