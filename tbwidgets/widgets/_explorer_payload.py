@@ -40,7 +40,10 @@ def decode_payload(payload: dict[str, Any], buffer: Any = None) -> np.ndarray:
 
 @dataclass
 class QuantisedMaps:
-    """All heads as uint8 `(L, H, T, T)` with per-row `scales` `(L, H, T)`: w[i, j] ≈ q[i, j] · scale[i] / 255."""
+    """All heads as uint8 `(L, H, T, T)` with per-row `scales` `(L, H, T)`.
+
+    w[i, j] ≈ q[i, j] · scales[i] / 255 for each head.
+    """
 
     q: np.ndarray  # (L, H, T, T) uint8
     scales: np.ndarray  # (L, H, T) float32: each query row's largest weight
@@ -106,13 +109,19 @@ def _thumbnails(layer: torch.Tensor, size: int, causal: bool) -> tuple[np.ndarra
     return thumbs.numpy(), torch.round(seen * 255).to(torch.uint8).numpy()
 
 
-def quantise(maps: Any, thumb_size: int = THUMB_SIZE, causal: list[bool] | None = None) -> QuantisedMaps:
+def quantise(
+    maps: Any,
+    thumb_size: int = THUMB_SIZE,
+    causal: list[bool] | None = None,
+    known: tuple[dict[str, Any], list[list[str]]] | None = None,
+) -> QuantisedMaps:
     """Quantise `(L, H, T, T)` maps one layer at a time, so the peak extra memory is one float32 layer.
 
     Head metrics and classes come from Tier 2's `head_metrics` (the same numbers the check reports),
-    computed in the same pass so the float maps are read once.
+    computed in the same pass so the float maps are read once; `known` = (metrics `name -> (L, H)`,
+    classes) from a `tier2.attention_patterns` result skips that work.
     """
-    from tbwidgets.checks.tier2.head_metrics import METRICS, HeadClassifier, layer_metrics
+    from tbwidgets.checks.tier2.head_metrics import METRICS
 
     tensor = as_layer_tensor(maps)
     n_layers, n_heads, length, _ = tensor.shape
@@ -124,23 +133,33 @@ def quantise(maps: Any, thumb_size: int = THUMB_SIZE, causal: list[bool] | None 
     visible = np.zeros((n_layers, size, size), dtype=np.uint8)
     stats = {name: np.full((n_layers, n_heads), np.nan, dtype=np.float32) for name in METRICS}
     classes: list[list[str]] = []
-    classifier = HeadClassifier()
+    if known is not None:
+        for name, values in known[0].items():
+            stats[name] = np.asarray(values, dtype=np.float32).reshape(n_layers, n_heads)
+        classes = [list(row) for row in known[1]]
     for index in range(n_layers):
         layer = tensor[index].to(torch.float32, copy=True)  # (H, T, T); a copy: modified in place below
         flags[index] = causal[index] if causal is not None and index < len(causal) else _layer_causal(layer)
         thumbs[index], visible[index] = _thumbnails(layer, size, bool(flags[index]))
-        metrics = {k: v.numpy() for k, v in layer_metrics(layer, bool(flags[index])).items()}
-        for name in METRICS:
-            stats[name][index] = metrics[name]
-        classes.append(
-            [classifier.classify({k: float(v[h]) for k, v in metrics.items()}) for h in range(n_heads)]
-        )
+        if known is None:
+            classes.append(_layer_stats(layer, bool(flags[index]), stats, index))
         peak = layer.amax(dim=-1).clamp_min(1e-12)  # (H, T): each row's largest weight
         scales[index] = peak.numpy()
         # in place, last: the float32 layer is not needed after this, so no second 50 MB temporary
         q[index] = layer.mul_(255.0 / peak[..., None]).round_().clamp_(0, 255).to(torch.uint8).numpy()
-        del layer, metrics  # free the float32 layer before the next one
+        del layer  # free the float32 layer before the next one
     return QuantisedMaps(q, scales, flags, thumbs, visible, stats, classes)
+
+
+def _layer_stats(layer: torch.Tensor, causal: bool, stats: dict[str, np.ndarray], index: int) -> list[str]:
+    """Tier 2's metrics of one layer `(H, T, T)` written into `stats`; returns the head classes."""
+    from tbwidgets.checks.tier2.head_metrics import METRICS, HeadClassifier, layer_metrics
+
+    metrics = {k: v.numpy() for k, v in layer_metrics(layer, causal).items()}
+    for name in METRICS:
+        stats[name][index] = metrics[name]
+    classifier = HeadClassifier()
+    return [classifier.classify({k: float(v[h]) for k, v in metrics.items()}) for h in range(layer.shape[0])]
 
 
 def _layer_average(quant: QuantisedMaps, layer: int) -> tuple[np.ndarray, np.ndarray]:

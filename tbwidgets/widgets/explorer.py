@@ -3,9 +3,10 @@
 The initial state holds only thumbnails (uint8, one binary buffer), per-head metrics (float32 buffer)
 and the tokens: about 0.2 MB for 12 × 12 heads at 1024 tokens. A click in the front end sends
 `{type: "head", layer, head, seq}`; `head_message` answers with one uint8 buffer (1 MB at 1024
-tokens, plus 4 kB of row scales). The maps are held quantised (uint8 with one scale per query row), never as float arrays. The front
-end (`js/src/explorer.ts`, bundled to `static/explorer.js`) also draws the attribution view (tokens
-coloured by Integrated Gradients) and Tier 2's perturbation curves, with hover linked both ways.
+tokens, plus 4 kB of row scales). The maps are held quantised (uint8 with one scale per query row),
+never as float arrays. The front end (`js/src/explorer.ts`, bundled to `static/explorer.js`) also
+draws the attribution view (tokens coloured by Integrated Gradients) and Tier 2's perturbation
+curves, with hover linked both ways.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class AttentionExplorer(anywidget.AnyWidget):
                 from tbwidgets.loading import load_model
 
                 self._loaded = load_model(source)
-        self._quant: QuantisedMaps = quantise(maps, thumb_size, _causal_flags(maps))
+        known = getattr(maps, "known", None)  # metrics and classes a Tier 2 run already computed
+        self._quant: QuantisedMaps = quantise(maps, thumb_size, _causal_flags(maps), known)
         length = self._quant.shape[2]
         self.tokens = _token_strings(tokens if tokens is not None else getattr(maps, "tokens", None), length)
         layer_names = list(
@@ -208,7 +210,8 @@ class AttentionExplorer(anywidget.AnyWidget):
         n_layers, n_heads, length = self._quant.shape
         kind = "causal" if bool(self._quant.causal.all()) else "bidirectional"
         state = self.attribution.get("state", "none")
-        return f"<AttentionExplorer {n_layers} layers × {n_heads} heads × {length} tokens ({kind}) | attribution: {state}>"
+        shape = f"{n_layers} layers × {n_heads} heads × {length} tokens"
+        return f"<AttentionExplorer {shape} ({kind}) | attribution: {state}>"
 
 
 def _maps_from(value: Any) -> Any:
@@ -226,8 +229,14 @@ def _maps_from(value: Any) -> Any:
             tokens=artifacts.get("tokens"),
             layer_names=artifacts.get("layer_names"),
             causal=artifacts.get("causal"),
+            known=_known_metrics(artifacts),
         )
     return value
+
+
+def _known_metrics(artifacts: dict[str, Any]) -> tuple[dict[str, Any], list[list[str]]] | None:
+    metrics, classes = artifacts.get("head_metrics"), artifacts.get("head_classes")
+    return (dict(metrics), list(classes)) if metrics and classes else None
 
 
 def _attribution_from(result: Any) -> Any:
