@@ -48,7 +48,7 @@ class Determinism(Check):
             )
         return self.result(
             Status.PASS,
-            f"Eval forwards agree exactly enough (max diff {diff:.2g}); train mode is {stochastic}.",
+            f"Two eval forwards agree (max diff {diff:.2g}); train mode is {stochastic}.",
             "The model is deterministic in eval mode, so validation scores and generation are reproducible.",
             metrics=metrics,
         )

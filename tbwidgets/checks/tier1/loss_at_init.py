@@ -50,7 +50,7 @@ class LossAtInit(Check):
         ratio = loss / chance if chance > 0 else float("nan")
         metrics = {"loss": loss, "ln_vocab": chance, "ratio": ratio, "logit_std": _std(logits)}
         what = "ln(classes)" if loaded.task is Task.CLASSIFICATION else "ln(V)"
-        head = f"Loss {loss:.4g} vs {what} = {chance:.4g} (ratio {ratio:.3g})"
+        head = f"Loss {loss:.4g} vs {what} = {chance:.4g} (ratio {ratio:.2f})"
         basis = f"The {loss_name(loaded.task)} on random tokens."
         if not math.isfinite(loss):
             return self.result(

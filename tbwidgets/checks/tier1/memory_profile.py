@@ -91,7 +91,13 @@ class MemoryProfile(Check):
             f"{static['optimizer'] / MB:.1f} MB; activations measured by {where}."
         )
         if exponent is not None:
-            shape = "about quadratic (attention maps dominate)" if exponent > 1.5 else "about linear"
+            shape = (
+                "about quadratic (attention maps dominate)"
+                if exponent > 1.7
+                else "between linear and quadratic (attention maps matter)"
+                if exponent > 1.3
+                else "about linear (attention maps are a small share)"
+            )
             basis += f" Activation memory grows as length^{exponent:.2f}: {shape}."
         if top < L:
             basis += f" Measured up to length {top}; length {L} is extrapolated with that exponent."
