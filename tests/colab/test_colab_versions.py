@@ -1,0 +1,96 @@
+"""Google Colab's widget stack: installing tbwidgets changes none of it, and the widget works on it.
+
+Builds a venv with Colab's versions (ipywidgets 7.7.1, anywidget 0.9.21, bqplot 0.12.47, traitlets
+5.7.1, ipykernel 6.17.1, torch 2.13.0), runs `pip install .`, compares `pip freeze` before and after,
+then constructs the widget, runs Tier 1 through the Python control and serialises the widget state.
+Set TBWIDGETS_COLAB_VENV to a folder to keep the venv between runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.colab, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+COLAB_PINS = {
+    "ipywidgets": "7.7.1",
+    "anywidget": "0.9.21",
+    "bqplot": "0.12.47",
+    "traitlets": "5.7.1",
+    "ipykernel": "6.17.1",
+    "torch": "2.13.0",
+}
+UNCHANGED = [*COLAB_PINS, "numpy"]
+
+PROBE = """
+import json, ipywidgets
+from tbwidgets import ValidatorWidget
+
+w = ValidatorWidget()  # built-in example; autorun Tier 1 in the worker thread
+w.wait(600)
+w.run(1, wait=True)  # the Python control, a second time
+report = w.report
+state = json.loads(json.dumps(w.get_state()))  # what the front end receives, as JSON
+manager = json.loads(json.dumps(ipywidgets.Widget.get_manager_state()))
+print(json.dumps({
+    "ipywidgets": ipywidgets.__version__,
+    "repr": repr(w),
+    "statuses": [r.status.value for r in report.results],
+    "row_statuses": [r["status"] for r in state["tier1"]["rows"]],
+    "state_keys": sorted(state),
+    "esm_chars": len(state["_esm"]),
+    "manager_models": len(manager["state"]),
+}))
+"""
+
+
+def _run(cmd: list[str], **kwargs: object) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+    assert done.returncode == 0, f"{' '.join(cmd)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return str(done.stdout)
+
+
+def _freeze(python: Path) -> dict[str, str]:
+    lines = _run([str(python), "-m", "pip", "freeze", "--all"]).splitlines()
+    # "name==version", or "name @ file:///…" for a package built from a folder
+    pairs = (line.replace(" @ ", "==", 1).split("==", 1) for line in lines if "==" in line or " @ " in line)
+    return {name.strip().lower(): version for name, version in pairs}
+
+
+@pytest.fixture(scope="module")
+def colab_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("TBWIDGETS_COLAB_VENV") or tmp_path_factory.mktemp("colab") / "venv")
+    python = folder / "bin" / "python"
+    if not python.exists():
+        _run([sys.executable, "-m", "venv", str(folder)])
+        pins = [f"{name}=={version}" for name, version in COLAB_PINS.items()]
+        _run([str(python), "-m", "pip", "install", "-q", *pins], timeout=900)
+    return python
+
+
+def test_install_keeps_colab_versions_and_widget_runs(colab_python: Path) -> None:
+    before = _freeze(colab_python)
+    for name, version in COLAB_PINS.items():
+        assert before[name].split("+")[0] == version, (name, before[name])
+    _run([str(colab_python), "-m", "pip", "install", "-q", str(REPO)], timeout=900)
+    after = _freeze(colab_python)
+    changed = {n: (before.get(n), after.get(n)) for n in UNCHANGED if before.get(n) != after.get(n)}
+    assert not changed, f"pip install . changed Colab's packages: {changed}"
+    assert "tbwidgets" in after
+
+    out = _run([str(colab_python), "-c", PROBE], timeout=900, cwd=str(colab_python.parent))
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["ipywidgets"] == "7.7.1"
+    final = {"pass", "warn", "fail", "error", "skipped"}
+    assert result["statuses"] and set(result["statuses"]) <= final
+    assert result["row_statuses"] == result["statuses"]
+    assert {"header", "tier1", "tier2", "results1", "model_info", "active_tab"} <= set(result["state_keys"])
+    assert result["esm_chars"] > 1000 and result["manager_models"] >= 2
+    assert "0x" not in result["repr"] and "Tier 1: done" in result["repr"]
