@@ -175,6 +175,17 @@ def task_batch(loaded: LoadedModel, ids: torch.Tensor, generator: torch.Generato
     return TaskBatch(ids, uniform, Task.CLASSIFICATION)
 
 
+def guessed_task_note(loaded: LoadedModel, alternative: str = "task='masked-lm'") -> str:
+    """A sentence for verdicts that depend on the task, when the loader only guessed it ("" otherwise)."""
+    reason = loaded.task_reason or ""
+    if not reason.lower().startswith("guess"):
+        return ""
+    return (
+        f" The task was not stated, only guessed ({reason}); if that is wrong, state it: "
+        f"load_model(..., {alternative})."
+    )
+
+
 def loss_name(task: Task) -> str:
     return {
         Task.CAUSAL_LM: "next-token cross-entropy",

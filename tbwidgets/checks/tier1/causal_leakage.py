@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import abs_diff, nondeterminism_problem, ranges
+from tbwidgets.checks.tier1._common import abs_diff, guessed_task_note, nondeterminism_problem, ranges
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -84,7 +84,7 @@ class CausalLeakage(Check):
         return self._causal(ctx, leaks, metrics, rows)
 
     def _causal(self, ctx: RunContext, leaks: dict[int, list[int]], metrics: dict, rows: list) -> CheckResult:
-        guessed = _guess_note(ctx, "task='masked-lm'")
+        guessed = guessed_task_note(ctx.loaded, "task='masked-lm'")
         if not leaks:
             return self.result(
                 Status.PASS,
@@ -117,7 +117,7 @@ class CausalLeakage(Check):
     def _bidirectional(
         self, ctx: RunContext, leaks: dict[int, list[int]], metrics: dict, rows: list
     ) -> CheckResult:
-        guessed = _guess_note(ctx, "task='causal-lm'")
+        guessed = guessed_task_note(ctx.loaded, "task='causal-lm'")
         if leaks:
             return self.result(
                 Status.PASS,
@@ -135,13 +135,3 @@ class CausalLeakage(Check):
             metrics=metrics,
             table=rows,
         )
-
-
-def _guess_note(ctx: RunContext, alternative: str) -> str:
-    reason = ctx.loaded.task_reason or ""
-    if not reason.lower().startswith("guess"):
-        return ""
-    return (
-        f" The task was not stated, only guessed ({reason}); if that is wrong, state it: "
-        f"load_model(..., {alternative})."
-    )

@@ -10,7 +10,13 @@ import math
 
 import torch
 
-from tbwidgets.checks.tier1._common import forward_problem, loss_name, standard_ids, task_batch
+from tbwidgets.checks.tier1._common import (
+    forward_problem,
+    guessed_task_note,
+    loss_name,
+    standard_ids,
+    task_batch,
+)
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext
 from tbwidgets.core.result import CheckResult, Status
@@ -51,7 +57,7 @@ class LossAtInit(Check):
         metrics = {"loss": loss, "ln_vocab": chance, "ratio": ratio, "logit_std": _std(logits)}
         what = "ln(classes)" if loaded.task is Task.CLASSIFICATION else "ln(V)"
         head = f"Loss {loss:.4g} vs {what} = {chance:.4g} (ratio {ratio:.2f})"
-        basis = f"The {loss_name(loaded.task)} on random tokens."
+        basis = f"The {loss_name(loaded.task)} on random tokens.{guessed_task_note(loaded)}"
         if not math.isfinite(loss):
             return self.result(
                 Status.FAIL,

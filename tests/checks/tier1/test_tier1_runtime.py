@@ -169,3 +169,16 @@ def test_memory_profile_extrapolates_beyond_the_cpu_length_cap() -> None:
         / full.metrics["activation_mb_per_sample_at_max_len"]
     )
     assert 0.7 < ratio < 1.5  # the power-law estimate lands near the measured value
+
+
+def test_cancel_during_overfit_stops_training_at_the_next_step() -> None:
+    runner = Runner(_zoo(), [OverfitBatch(target_fraction=0.0, patience=10**6, time_box_s=60.0)])
+
+    def listener(event: object) -> None:
+        if isinstance(event, CheckProgress) and event.note.startswith("step"):
+            runner.cancel()
+
+    runner.listeners.append(listener)
+    result = runner.run()["tier1.overfit_batch"]
+    assert result.status is Status.SKIPPED and "Stopped" in result.summary
+    assert result.duration_s < 5
