@@ -7,6 +7,7 @@ progress tick never re-sends the finished checks' details.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,18 +28,36 @@ def _clip(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: NaN/inf become None (the comm's JSON encoder rejects them), numpy/torch
+    scalars become numbers, tuples become lists, anything else its text."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:  # numpy or torch scalar
+        return jsonable(value.item())
+    return str(value)
+
+
 def result_details(result: CheckResult) -> dict[str, Any]:
     """What a row shows when expanded: why/what to try, metrics, a bounded table, the error tail."""
     data = result.to_dict()
     table = data["table"]
     error = data["error"]
-    return {
-        "details": data["details"],
-        "metrics": data["metrics"],
-        "table": table[:MAX_TABLE_ROWS] if table else None,
-        "table_total": len(table) if table else 0,
-        "error": error[-MAX_ERROR_CHARS:] if error else None,
-    }
+    return jsonable(
+        {
+            "details": data["details"],
+            "metrics": data["metrics"],
+            "table": table[:MAX_TABLE_ROWS] if table else None,
+            "table_total": len(table) if table else 0,
+            "error": error[-MAX_ERROR_CHARS:] if error else None,
+        }
+    )
 
 
 class TierBoard:
@@ -160,6 +179,10 @@ def _row(check_id: str, title: str, status: str) -> dict[str, Any]:
 
 def header_view(describe: Mapping[str, Any], missing: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     """Header fields from `LoadedModel.describe()` (plain data only)."""
+    return jsonable(_header_fields(describe, missing))  # type: ignore[no-any-return]
+
+
+def _header_fields(describe: Mapping[str, Any], missing: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     facts = describe.get("facts", {})
     source = describe.get("source", {})
     return {

@@ -321,11 +321,13 @@ def _loading_message(source: dict[str, Any]) -> str:
 def _model_info(loaded: Any, describe: dict[str, Any], missing: list[Any]) -> dict[str, Any]:
     from tbwidgets.loading import deps
 
-    return {
-        "code": loaded.code or "",
-        "config": describe.get("config", {}),
-        "findings": describe.get("findings", []),
-        "missing_packages": [dict(m) for m in missing],
-        "install_line": deps.install_line(missing) if missing else "",
-        "build_note": describe.get("build_note", ""),
-    }
+    return _state.jsonable(
+        {
+            "code": loaded.code or "",
+            "config": describe.get("config", {}),
+            "findings": describe.get("findings", []),
+            "missing_packages": [dict(m) for m in missing],
+            "install_line": deps.install_line(missing) if missing else "",
+            "build_note": describe.get("build_note", ""),
+        }
+    )

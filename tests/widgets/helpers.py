@@ -82,3 +82,21 @@ class CrashCheck(Check):
 
     def run(self, ctx: RunContext) -> CheckResult:
         raise ValueError("planted failure")
+
+
+class NonFiniteCheck(Check):
+    """Reports NaN/inf and numpy scalars, which the comm's strict JSON must never see."""
+
+    check_id = "fake.nonfinite"
+    title = "Non-finite numbers"
+    tier = 1
+
+    def run(self, ctx: RunContext) -> CheckResult:
+        import numpy as np
+
+        table = [
+            {"name": "a", "norm": float("inf"), "ratio": float("nan"), "n": np.float32(1.5), "shape": (2, 3)}
+        ]
+        return self.result(
+            Status.WARN, "Some numbers are not finite.", metrics={"x": float("nan")}, table=table
+        )

@@ -14,7 +14,7 @@ import pytest
 from tbwidgets.loading import load_model
 from tbwidgets.widgets import validator as validator_module
 from tbwidgets.widgets.validator import ValidatorWidget
-from tests.widgets.helpers import ChattyCheck, CrashCheck, QuickCheck, SlowCheck, WarnCheck
+from tests.widgets.helpers import ChattyCheck, CrashCheck, NonFiniteCheck, QuickCheck, SlowCheck, WarnCheck
 
 FINAL = {"pass", "warn", "fail", "error", "skipped"}
 
@@ -231,3 +231,12 @@ def test_loading_another_model_clears_old_results(loaded: Any, suites: Any) -> N
     assert w.tier1["state"] == "done"
     assert w.tier2["state"] == "idle" and not w.tier2["counts"] and w.results2["results"] == {}
     assert [r["status"] for r in w.tier2["rows"]] == ["not-run"]
+
+
+def test_trait_values_are_strict_json(loaded: Any) -> None:
+    w = make(loaded)
+    w.run([NonFiniteCheck()], wait=True)
+    for name in ("header", "model_info", "tier1", "results1"):
+        json.dumps(getattr(w, name), allow_nan=False)  # raises on NaN/inf or non-JSON objects
+    row = w.results1["results"]["fake.nonfinite"]["table"][0]
+    assert row == {"name": "a", "norm": None, "ratio": None, "n": 1.5, "shape": [2, 3]}
