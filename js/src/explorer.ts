@@ -7,7 +7,7 @@
 
 import "./explorer.css";
 import { AttributionView } from "./attribution_view";
-import { fmt, toBytes } from "./explorer_data";
+import { decodeFloat32, fmt, toBytes } from "./explorer_data";
 import { renderCurves } from "./explorer_curves";
 import { HeadGrid } from "./explorer_grid";
 import { HeadMap } from "./explorer_map";
@@ -27,6 +27,24 @@ interface Cached {
 function recordTiming(ms: number, key: "__tbwExplorerTimings" | "__tbwExplorerFetchMs" = "__tbwExplorerTimings"): void {
   const w = window as unknown as Record<string, number[] | undefined>;
   (w[key] ??= []).push(ms);
+}
+
+const METRIC_LABELS: [string, string][] = [
+  ["entropy", "entropy"],
+  ["sink", "first token"],
+  ["previous", "previous"],
+  ["self", "self"],
+  ["mean_distance", "mean distance"],
+];
+
+/** Tier 2's numbers for one head, as a line above its map. */
+function headMetrics(ov: ExplorerModel["overview"], layer: number, head: number): string {
+  const stats = decodeFloat32(ov.stats);
+  const K = ov.stats.shape[2] ?? 0;
+  const at = (layer * ov.n_heads + head) * K;
+  return METRIC_LABELS.filter(([name]) => ov.stats.names.includes(name))
+    .map(([name, label]) => `${label} ${fmt(stats[at + ov.stats.names.indexOf(name)], name === "mean_distance" ? 1 : 2)}`)
+    .join(" · ");
 }
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
@@ -78,9 +96,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     button("−", "Zoom out (−)", () => map.zoom(1 / 1.6)),
     button("fit", "Whole map (0)", () => map.fit()),
   );
+  const metricsLine = document.createElement("div");
+  metricsLine.className = "tbw-x-metrics";
   const mapPanel = document.createElement("div");
   mapPanel.className = "tbw-x-mappanel";
-  mapPanel.append(tools, map.canvas, info);
+  mapPanel.append(tools, metricsLine, map.canvas, info);
   const main = document.createElement("div");
   main.className = "tbw-x-main";
   main.append(grid.el, mapPanel);
@@ -97,6 +117,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     const ov = model.get("overview");
     const what = r.average ? `layer ${r.layer} · head average` : `layer ${r.layer} · head ${r.head} · ${ov.classes[r.layer]?.[r.head] ?? ""}`;
     headTitle.textContent = `${what}${r.mask === "causal" ? " · causal (hatched = masked)" : ""}`;
+    metricsLine.textContent = r.average ? "" : headMetrics(ov, r.layer, r.head);
     current = r;
     legend();
     map.setData({ values: c.values, rowScale: c.rowScale, n: r.shape[0], headMax: r.max_weight_after_first, causal: r.mask === "causal" });

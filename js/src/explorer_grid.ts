@@ -9,7 +9,7 @@ import type { Overview } from "./explorer_types";
 export type Select = (layer: number, head: number) => void;
 
 /** CSS size of one thumbnail: smaller for wide models so grid and map fit side by side. */
-const thumbPx = (heads: number) => (heads > 8 ? 34 : 46);
+const thumbPx = (heads: number) => (heads > 8 ? 32 : 46);
 
 function thumbnail(thumbs: Uint8Array, visible: Uint8Array, offset: number, vOffset: number, s: number, px: number): HTMLCanvasElement {
   const c = document.createElement("canvas");
