@@ -21,6 +21,7 @@ import traitlets
 from tbwidgets.core import Check, Report, Runner
 from tbwidgets.core.events import Event, RunFinished
 from tbwidgets.widgets import _state
+from tbwidgets.widgets._messages import FrontEndMixin
 from tbwidgets.widgets._throttle import Coalescer
 from tbwidgets.widgets._work import TIER_KEYS, Worker, describe_problem, load_source, plan, suite_checks
 from tbwidgets.widgets.export import ExportMixin
@@ -30,7 +31,7 @@ _TIER_LABELS = {"tier1": "Tier 1", "tier2": "Tier 2"}
 _SERIAL = itertools.count(1)  # names worker threads; never shown to users
 
 
-class ValidatorWidget(ExportMixin, anywidget.AnyWidget):
+class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
     """Validate a transformer in one cell: `ValidatorWidget(gist_id)` or `ValidatorWidget()` (example).
 
     Sources: `gist_id` (id or URL; default: the `GIST_ID` env var), `path`, `model` (an nn.Module or
@@ -96,6 +97,7 @@ class ValidatorWidget(ExportMixin, anywidget.AnyWidget):
             self._show_registered(key)
         gist_id = gist_id or (os.environ.get("GIST_ID") or None if model is None and path is None else None)
         self.gist_input = gist_id or ""
+        self._source_given = any(v is not None for v in (gist_id, model, path))
         source = {"source": model, "gist_id": gist_id, "path": path, "config": config}
         self.load(dict(source, revision=revision, task=task, device=device), autorun=autorun)
 
@@ -156,6 +158,9 @@ class ValidatorWidget(ExportMixin, anywidget.AnyWidget):
 
     # -- jobs (worker thread) -----------------------------------------------------------------------
     def _load_job(self, source: dict[str, Any]) -> None:
+        self._set_header(
+            {"state": "loading", "message": _loading_message(source)}
+        )  # an earlier job may have ended
         try:
             loaded = load_source(source)
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the input stays usable
@@ -255,36 +260,6 @@ class ValidatorWidget(ExportMixin, anywidget.AnyWidget):
         with self.hold_sync():
             for name, value in values.items():
                 setattr(self, name, value)
-
-    def _notify(self, text: str, level: str = "info") -> None:
-        self._notice_seq += 1
-        self._sync.set("notice", {"level": level, "text": text, "seq": self._notice_seq})
-
-    # -- front end messages -------------------------------------------------------------------------
-    def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        try:
-            if kind == "run":
-                self.run(str(content.get("tier", "tier1")))
-            elif kind == "stop":
-                self.stop()
-            elif kind == "load":
-                self._load_from_input(str(content.get("source", "")).strip())
-            elif kind == "export":
-                self._send_download(str(content.get("format", "html")))
-        except Exception as exc:  # noqa: BLE001 - a bad click must leave the widget usable
-            self._notify(describe_problem(exc).cause, "error")
-
-    def _load_from_input(self, text: str) -> None:
-        if self._worker.busy:
-            self._notify(
-                "Busy: press Stop or wait for the current run before loading another model.", "error"
-            )
-            return
-        self.gist_input = text
-        self.load({"gist_id": text or None, "device": self.device}, autorun="tier1")
 
     # -- text ---------------------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -240,3 +240,30 @@ def test_trait_values_are_strict_json(loaded: Any) -> None:
         json.dumps(getattr(w, name), allow_nan=False)  # raises on NaN/inf or non-JSON objects
     row = w.results1["results"]["fake.nonfinite"]["table"][0]
     assert row == {"name": "a", "norm": None, "ratio": None, "n": 1.5, "shape": [2, 3]}
+
+
+def test_page_url_gist_only_applies_without_a_source(
+    loaded: Any, fake_gist_env: Any, monkeypatch: pytest.MonkeyPatch, suites: Any
+) -> None:
+    gist = fake_gist_env.add_tb_example()
+    given = make(loaded)
+    given._on_front_end_msg(given, {"type": "load", "source": gist.id, "origin": "url"}, [])
+    given.wait(10)
+    assert given.header["source"]["kind"] == "example"  # an explicit model wins over the page URL
+    monkeypatch.delenv("GIST_ID", raising=False)
+    bare = ValidatorWidget(autorun=None)  # no source: the example, replaced by the URL's gist
+    bare._on_front_end_msg(bare, {"type": "load", "source": gist.id, "origin": "url"}, [])
+    bare.wait(30)
+    assert bare.header["source"]["gist_id"] == gist.id and bare.gist_input == gist.id
+
+
+def test_loading_while_running_stops_the_run_first(loaded: Any, suites: Any) -> None:
+    w = make(loaded)
+    w.run([SlowCheck(30.0)])
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    w._on_front_end_msg(w, {"type": "load", "source": "", "origin": "input"}, [])
+    w.wait(20)
+    assert time.monotonic() - t0 < 10
+    assert w.header["state"] == "ready" and w.tier1["state"] == "done"
+    assert [r["id"] for r in w.tier1["rows"]] == ["fake.quick", "fake.warn"]  # autorun on the new model
