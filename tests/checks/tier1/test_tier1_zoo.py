@@ -16,7 +16,7 @@ _BY_ID = {cls.check_id: cls for cls in TIER1_CHECKS}
 def _load(bug_name: str):
     bug = BUGS[bug_name]
     torch.manual_seed(0)
-    return load_model(model=bug.factory(), config=bug.config, task="causal-lm")
+    return load_model(model=bug.factory(), config=bug.config, task=bug.task)
 
 
 def test_zoo_is_big_enough() -> None:
@@ -53,3 +53,11 @@ def test_one_bug_gives_no_crash_anywhere_in_the_suite(bug_name: str) -> None:
     errors = [f"{r.check_id}: {r.summary}" for r in report.results if r.status is Status.ERROR]
     assert not errors, errors
     assert report[BUGS[bug_name].check_id].status is Status.FAIL
+
+
+def test_guessed_causal_task_is_explained_in_the_leak_verdict() -> None:
+    loaded = _load("tb_export_without_mask")
+    assert loaded.task_reason.startswith("guessed")
+    result = Runner(loaded, [_BY_ID["tier1.causal_leakage"]()]).run()["tier1.causal_leakage"]
+    assert result.status is Status.FAIL
+    assert "only guessed" in result.details and "task='masked-lm'" in result.details

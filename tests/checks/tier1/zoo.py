@@ -129,16 +129,40 @@ class SigmoidStack(nn.Module):
         return self.head(x)
 
 
+class TBNoMask(nn.Module):
+    """A Transformer Builder export whose nn.MultiheadAttention gets no causal mask (a common real bug)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding_0_token = nn.Embedding(V, D)
+        self.embedding_0_pos = nn.Embedding(L, D)
+        for i in range(2):
+            setattr(self, f"mhsa_{i}", nn.MultiheadAttention(D, H, batch_first=True))
+            setattr(self, f"layernorm_{i}", nn.LayerNorm(D))
+            setattr(self, f"ffn_{i}", nn.Sequential(nn.Linear(D, 4 * D), nn.GELU(), nn.Linear(4 * D, D)))
+        self.output_0_proj = nn.Linear(D, V)
+
+    def forward(self, input_0_tokens: torch.Tensor) -> torch.Tensor:
+        T = input_0_tokens.shape[1]
+        x = self.embedding_0_token(input_0_tokens) + self.embedding_0_pos(torch.arange(T))
+        for i in range(2):
+            x = x + getattr(self, f"mhsa_{i}")(x, x, x, need_weights=False)[0]  # no attn_mask
+            x = getattr(self, f"layernorm_{i}")(x + getattr(self, f"ffn_{i}")(x))
+        return self.output_0_proj(x)
+
+
 @dataclass(frozen=True)
 class Bug:
     factory: Callable[[], nn.Module]
     check_id: str
     phrase: str  # must appear in the FAIL summary (case-insensitive)
     config: dict[str, Any] | None = None
+    task: str | None = "causal-lm"  # None: let the loader guess, as for a gist
 
 
 BUGS: dict[str, Bug] = {
     "no_causal_mask": Bug(lambda: ZooLM(mask="none"), "tier1.causal_leakage", "causal leak"),
+    "tb_export_without_mask": Bug(TBNoMask, "tier1.causal_leakage", "causal leak", task=None),
     "off_by_one_mask": Bug(lambda: ZooLM(mask="off_by_one"), "tier1.causal_leakage", "off-by-one"),
     "module_never_called": Bug(lambda: ZooLM(unused_module=True), "tier1.gradient_flow", "extra"),
     "detached_sub_block": Bug(lambda: ZooLM(detach_block=True), "tier1.gradient_flow", "attn in blocks 0"),
