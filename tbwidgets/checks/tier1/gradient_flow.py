@@ -63,14 +63,17 @@ class GradientFlow(Check):
             except RuntimeError as exc:
                 return self._backward_failed(exc)
             ctx.progress(0.7, "gradient norms")
-            grads = {n: (p.grad.detach().clone() if p.grad is not None else None) for n, p in _named(model)}
+            # norms only, no copies: the user's gradients come back when the block exits
+            grads = {
+                n: (float(p.grad.float().norm()) if p.grad is not None else None) for n, p in _named(model)
+            }
         return self._judge(ctx, grads, float(loss.detach()))
 
-    def _judge(self, ctx: RunContext, grads: dict[str, torch.Tensor | None], loss: float) -> CheckResult:
+    def _judge(self, ctx: RunContext, grads: dict[str, float | None], loss: float) -> CheckResult:
         model = ctx.model
         trainable = {n for n, p in model.named_parameters() if p.requires_grad}
         missing = {n for n in trainable if grads.get(n) is None}
-        norms = {n: float(g.float().norm()) for n, g in grads.items() if g is not None}
+        norms = {n: g for n, g in grads.items() if g is not None}
         bad = sorted(n for n, v in norms.items() if not math.isfinite(v))
         total = math.sqrt(sum(v * v for v in norms.values() if math.isfinite(v)))
         ratio = self._block_ratio(ctx, norms)
