@@ -22,6 +22,7 @@ from tbwidgets.loading.model import LoadedModel, Task
 STANDARD_BATCH = 4  # rows: enough to see batch effects, small enough for a laptop CPU
 STANDARD_LENGTH = 64  # a typical length; clipped to the model's maximum
 MASK_FRACTION = 0.15  # BERT's masking rate for the masked-LM loss
+CPU_MAX_LEN = 4096  # longest input tried on CPU: one forward at 128k tokens would take hours
 MAX_LEN_KEYS = ("max_seq_len", "max_len", "seq_length", "n_positions", "max_position_embeddings")
 
 
@@ -32,6 +33,11 @@ def standard_length(loaded: LoadedModel) -> int:
 def standard_ids(ctx: RunContext) -> torch.Tensor:
     """The run's shared random token batch (B, T); its eval logits are cached for all checks."""
     return ctx.random_tokens(STANDARD_BATCH, standard_length(ctx.loaded))
+
+
+def probe_len(ctx: RunContext, length: int) -> int:
+    """`length`, capped on CPU (see CPU_MAX_LEN); GPUs try the full length."""
+    return length if ctx.device.type == "cuda" else min(length, CPU_MAX_LEN)
 
 
 def configured_max_len(loaded: LoadedModel) -> int:

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from tbwidgets.checks.tier1._common import first_line, forward_problem, standard_ids
+from tbwidgets.checks.tier1._common import first_line, forward_problem, probe_len, standard_ids
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -47,7 +47,11 @@ class NumericalStability(Check):
         ctx.progress(0.05, "random tokens")
         base = ctx.eval_logits(standard_ids(ctx))
         rows.append(_row("random tokens", base))
-        rows.append(_row("max length", ctx.eval_logits(ctx.random_tokens(1, L))))
+        rows.append(
+            _row(
+                f"max length ({probe_len(ctx, L)})", ctx.eval_logits(ctx.random_tokens(1, probe_len(ctx, L)))
+            )
+        )
         ctx.progress(0.2, "edge inputs")
         rows.extend(self._edge_rows(ctx, V))
         ctx.progress(0.4, "every token id")

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import torch
 
 from tbwidgets.checks.tier1._common import (
+    CPU_MAX_LEN,
     STANDARD_BATCH,
     configured_max_len,
     first_line,
+    probe_len,
     shape_problem,
     standard_length,
 )
@@ -51,8 +53,9 @@ class ShapeRobustness(Check):
 
     def run(self, ctx: RunContext) -> CheckResult:
         loaded = ctx.loaded
-        max_len, config_len = loaded.facts.max_len, configured_max_len(loaded)
-        grid = self.cases(max_len, config_len)
+        max_len, config_len = probe_len(ctx, loaded.facts.max_len), configured_max_len(loaded)
+        capped = max(loaded.facts.max_len, config_len) > CPU_MAX_LEN and max_len == CPU_MAX_LEN
+        grid = self.cases(max_len, probe_len(ctx, config_len))
         results = []
         for i, (b, t) in enumerate(grid):
             ctx.progress(i / (len(grid) + 1), f"batch {b} × length {t}")
@@ -74,7 +77,8 @@ class ShapeRobustness(Check):
                 Status.PASS,
                 f"All {len(results)} shapes work, up to batch {max(c.batch for c in results)} and "
                 f"length {max(c.length for c in results)}.",
-                "Outputs have the expected shape and are finite for every (batch, length) tried.",
+                "Outputs have the expected shape and are finite for every (batch, length) tried."
+                + (f" On CPU, lengths are tried up to {CPU_MAX_LEN} only." if capped else ""),
                 metrics=metrics,
                 table=table,
             )
@@ -84,7 +88,10 @@ class ShapeRobustness(Check):
         case = _Case(batch, length)
         ids = ctx.random_tokens(batch, length)
         try:
-            shared = {(STANDARD_BATCH, standard_length(ctx.loaded)), (1, ctx.loaded.facts.max_len)}
+            shared = {
+                (STANDARD_BATCH, standard_length(ctx.loaded)),
+                (1, probe_len(ctx, ctx.loaded.facts.max_len)),
+            }
             if (batch, length) in shared:
                 logits = ctx.eval_logits(ids)  # numerical_stability and others reuse these
             else:

@@ -182,3 +182,21 @@ def test_cancel_during_overfit_stops_training_at_the_next_step() -> None:
     result = runner.run()["tier1.overfit_batch"]
     assert result.status is Status.SKIPPED and "Stopped" in result.summary
     assert result.duration_s < 5
+
+
+class LongTable(nn.Module):
+    """No attention, a 5000-position table: cheap at any length."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tok, self.pos, self.head = nn.Embedding(V, 8), nn.Embedding(5000, 8), nn.Linear(8, V)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.tok(ids) + self.pos(torch.arange(ids.shape[1])))
+
+
+def test_cpu_caps_the_longest_length_tried() -> None:
+    result = Runner(load_model(model=LongTable(), task="causal-lm"), [ShapeRobustness()]).run().results[0]
+    assert result.status is Status.PASS
+    assert max(r["length"] for r in result.table or []) == 4096
+    assert "up to 4096" in result.details
