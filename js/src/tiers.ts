@@ -39,10 +39,11 @@ function summaryText(view: TierView): string {
 function metricsGrid(metrics: ResultDetails["metrics"]): HTMLElement | null {
   const keys = Object.keys(metrics);
   if (!keys.length) return null;
+  // divs, not <dl>: notebook front ends style dl/dt/dd globally
   return h(
-    "dl",
+    "div",
     { className: "tbw-metrics" },
-    keys.flatMap((k) => [h("dt", {}, k), h("dd", {}, formatValue(metrics[k]))]),
+    keys.map((k) => h("div", { className: "tbw-metric", title: k }, h("span", { className: "tbw-metric-key" }, k), h("span", { className: "tbw-metric-value" }, formatValue(metrics[k])))),
   );
 }
 
@@ -83,10 +84,10 @@ function rowEl(row: Row, open: boolean, d: ResultDetails | undefined, toggle: (i
     "button",
     { className: "tbw-row-head", type: "button", "aria-expanded": open ? "true" : "false" },
     h("span", { className: `tbw-icon tbw-st-${row.status}`, title: row.status }, STATUS_ICON[row.status] ?? "?"),
-    h("span", { className: "tbw-row-title" }, row.title),
+    h("span", { className: "tbw-row-title", title: row.title }, row.title),
     h("span", { className: "tbw-mini" }, h("span", { className: "tbw-mini-fill", style: `width:${Math.round(row.progress * 100)}%` })),
     h("span", { className: "tbw-duration" }, row.status === "skipped" && (row.duration_s ?? 0) < 0.0005 ? "" : formatDuration(row.duration_s)),
-    h("span", { className: "tbw-row-summary" }, running ? row.note || "running…" : row.summary),
+    h("span", { className: "tbw-row-summary", title: running ? undefined : row.summary }, running ? row.note || "running…" : row.summary),
     h("span", { className: "tbw-chevron" }, open ? "▾" : "▸"),
   );
   head.addEventListener("click", () => toggle(row.id));

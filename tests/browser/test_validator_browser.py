@@ -150,6 +150,8 @@ def run_tier2(page: Any) -> None:
         return
     page.locator(".tbw-run").click()
     wait_tier_final(page, "tier2")
+    page.locator('.tbw-panel-body[data-tier="tier2"] .tbw-row-head').first.click()
+    page.wait_for_selector('.tbw-panel-body[data-tier="tier2"] .tbw-row-body', timeout=10_000)
     shot(page, "04-tier2-done")
 
 
