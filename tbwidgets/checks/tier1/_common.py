@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tbwidgets.core.check import Check
 from tbwidgets.core.context import RunContext, eval_mode
+from tbwidgets.core.result import CheckResult, Status
 from tbwidgets.loading.model import LoadedModel, Task
 
 STANDARD_BATCH = 4  # rows: enough to see batch effects, small enough for a laptop CPU
@@ -24,6 +26,21 @@ STANDARD_LENGTH = 64  # a typical length; clipped to the model's maximum
 MASK_FRACTION = 0.15  # BERT's masking rate for the masked-LM loss
 CPU_MAX_LEN = 4096  # longest input tried on CPU: one forward at 128k tokens would take hours
 MAX_LEN_KEYS = ("max_seq_len", "max_len", "seq_length", "n_positions", "max_position_embeddings")
+
+
+class Tier1Check(Check):
+    """Base of the Tier 1 checks: tables leave as JSON-safe rows (NaN/Inf cells become None)."""
+
+    tier = 1
+
+    def result(self, status: Status, summary: str, details: str = "", **fields: Any) -> CheckResult:
+        if fields.get("table") is not None:
+            fields["table"] = [{k: _json_safe(v) for k, v in row.items()} for row in fields["table"]]
+        return super().result(status, summary, details, **fields)
+
+
+def _json_safe(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def standard_length(loaded: LoadedModel) -> int:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import first_line, max_abs_diff, nondeterminism_problem, standard_ids
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import (
+    Tier1Check,
+    first_line,
+    max_abs_diff,
+    nondeterminism_problem,
+    standard_ids,
+)
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
 
 @register
-class BatchIndependence(Check):
+class BatchIndependence(Tier1Check):
     check_id = "tier1.batch_independence"
     title = "Batch independence"
-    tier = 1
     budget_s = 60.0
 
     def __init__(self, samples: int = 2, atol: float = 1e-4, rtol: float = 1e-3) -> None:

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import abs_diff, guessed_task_note, nondeterminism_problem, ranges
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import (
+    Tier1Check,
+    abs_diff,
+    guessed_task_note,
+    nondeterminism_problem,
+    ranges,
+)
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 from tbwidgets.loading.model import Task
@@ -20,10 +26,9 @@ _COPY = (
 
 
 @register
-class CausalLeakage(Check):
+class CausalLeakage(Tier1Check):
     check_id = "tier1.causal_leakage"
     title = "Causal leakage"
-    tier = 1
     budget_s = 60.0
 
     def __init__(

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import torch
 
-from tbwidgets.checks.tier1._common import forward_problem, max_abs_diff, own_rng, standard_ids
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import Tier1Check, forward_problem, max_abs_diff, own_rng, standard_ids
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
 
 @register
-class Determinism(Check):
+class Determinism(Tier1Check):
     check_id = "tier1.determinism"
     title = "Determinism"
-    tier = 1
     budget_s = 60.0
 
     def __init__(self, atol: float = 1e-5, train_length: int = 16) -> None:

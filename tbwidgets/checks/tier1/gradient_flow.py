@@ -12,6 +12,7 @@ import torch
 
 from tbwidgets.checks.tier1._blocks import describe_modules, find_blocks, top_modules
 from tbwidgets.checks.tier1._common import (
+    Tier1Check,
     first_line,
     forward_problem,
     loss_name,
@@ -19,7 +20,7 @@ from tbwidgets.checks.tier1._common import (
     preserved_grads,
     task_batch,
 )
-from tbwidgets.core.check import Check, register
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
@@ -27,10 +28,9 @@ _INPLACE_HINT = "modified by an inplace operation"
 
 
 @register
-class GradientFlow(Check):
+class GradientFlow(Tier1Check):
     check_id = "tier1.gradient_flow"
     title = "Gradient flow"
-    tier = 1
     budget_s = 60.0
 
     def __init__(

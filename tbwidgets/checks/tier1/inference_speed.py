@@ -10,17 +10,16 @@ import time
 
 import torch
 
-from tbwidgets.checks.tier1._common import forward_problem
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import Tier1Check, forward_problem
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
 
 @register
-class InferenceSpeed(Check):
+class InferenceSpeed(Tier1Check):
     check_id = "tier1.inference_speed"
     title = "Inference speed"
-    tier = 1
     budget_s = 60.0
 
     def __init__(

@@ -11,23 +11,23 @@ import math
 import torch
 
 from tbwidgets.checks.tier1._common import (
+    Tier1Check,
     forward_problem,
     guessed_task_note,
     loss_name,
     standard_ids,
     task_batch,
 )
-from tbwidgets.core.check import Check, register
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext
 from tbwidgets.core.result import CheckResult, Status
 from tbwidgets.loading.model import Task
 
 
 @register
-class LossAtInit(Check):
+class LossAtInit(Tier1Check):
     check_id = "tier1.loss_at_init"
     title = "Loss at initialisation"
-    tier = 1
     budget_s = 60.0
 
     def __init__(

@@ -10,8 +10,15 @@ import math
 
 import torch
 
-from tbwidgets.checks.tier1._common import first_line, forward_problem, own_rng, preserved_grads, task_batch
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import (
+    Tier1Check,
+    first_line,
+    forward_problem,
+    own_rng,
+    preserved_grads,
+    task_batch,
+)
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
@@ -20,10 +27,9 @@ GB = 1024**3
 
 
 @register
-class MemoryProfile(Check):
+class MemoryProfile(Tier1Check):
     check_id = "tier1.memory_profile"
     title = "Memory profile"
-    tier = 1
     budget_s = 90.0
 
     def __init__(

@@ -7,8 +7,8 @@ import time
 
 import torch
 
-from tbwidgets.checks.tier1._common import first_line, forward_problem, probe_len, standard_ids
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import Tier1Check, first_line, forward_problem, probe_len, standard_ids
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
@@ -16,10 +16,9 @@ _CHUNK_ELEMENTS = 1 << 24  # logits elements per sweep forward (64 MB of float32
 
 
 @register
-class NumericalStability(Check):
+class NumericalStability(Tier1Check):
     check_id = "tier1.numerical_stability"
     title = "Numerical stability"
-    tier = 1
     budget_s = 60.0
 
     def __init__(

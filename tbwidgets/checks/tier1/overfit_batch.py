@@ -13,17 +13,23 @@ import time
 import torch
 from torch import nn
 
-from tbwidgets.checks.tier1._common import first_line, forward_problem, loss_name, own_rng, task_batch
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import (
+    Tier1Check,
+    first_line,
+    forward_problem,
+    loss_name,
+    own_rng,
+    task_batch,
+)
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext
 from tbwidgets.core.result import CheckResult, Status
 
 
 @register
-class OverfitBatch(Check):
+class OverfitBatch(Tier1Check):
     check_id = "tier1.overfit_batch"
     title = "Overfit one batch"
-    tier = 1
     budget_s = 120.0
 
     def __init__(

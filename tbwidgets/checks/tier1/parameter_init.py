@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from tbwidgets.checks.tier1._blocks import describe_modules, find_blocks
-from tbwidgets.checks.tier1._common import forward_problem
-from tbwidgets.core.check import Check, register
+from tbwidgets.checks.tier1._common import Tier1Check, forward_problem
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
@@ -40,10 +40,9 @@ def param_kind(module: nn.Module, name: str, p: torch.Tensor) -> str:
 
 
 @register
-class ParameterInit(Check):
+class ParameterInit(Tier1Check):
     check_id = "tier1.parameter_init"
     title = "Parameter initialisation"
-    tier = 1
     budget_s = 60.0
 
     def __init__(self, growth_limit: float = 1e3, batch: int = 2, length: int = 32) -> None:

@@ -9,13 +9,14 @@ import torch
 from tbwidgets.checks.tier1._common import (
     CPU_MAX_LEN,
     STANDARD_BATCH,
+    Tier1Check,
     configured_max_len,
     first_line,
     probe_len,
     shape_problem,
     standard_length,
 )
-from tbwidgets.core.check import Check, register
+from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
 
@@ -29,10 +30,9 @@ class _Case:
 
 
 @register
-class ShapeRobustness(Check):
+class ShapeRobustness(Tier1Check):
     check_id = "tier1.shape_robustness"
     title = "Shape robustness"
-    tier = 1
     budget_s = 60.0
 
     def __init__(self, max_batch: int = 8, mid_length: int = 32) -> None:

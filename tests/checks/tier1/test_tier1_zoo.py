@@ -61,3 +61,14 @@ def test_guessed_causal_task_is_explained_in_the_leak_verdict() -> None:
     result = Runner(loaded, [_BY_ID["tier1.causal_leakage"]()]).run()["tier1.causal_leakage"]
     assert result.status is Status.FAIL
     assert "only guessed" in result.details and "task='masked-lm'" in result.details
+
+
+def test_reports_of_broken_models_are_strict_json() -> None:
+    """NaN/Inf cells leave as null: browsers' JSON.parse rejects the NaN token."""
+    import json
+
+    report = Runner(_load("nan_on_token"), tier1_suite()).run()
+    rows = report["tier1.numerical_stability"].table or []
+    assert any(v is None for row in rows for v in row.values())  # the NaN logit statistics
+    text = report.to_json()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the report JSON"))
