@@ -118,7 +118,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   }
 
   const onHeader = () => {
-    header.update(model.get("header") ?? {});
+    const head = model.get("header") ?? {};
+    if (head.state === "loading") notice.textContent = ""; // "Saved …" belonged to the previous model
+    header.update(head);
     drawPanel();
   };
   const onTier = () => {
@@ -129,8 +131,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const onMsg = (msg: unknown) => {
     if (msg && typeof msg === "object" && (msg as DownloadMsg).type === "download") {
       download(msg as DownloadMsg);
-      model.set("notice", { level: "info", text: `Saved ${(msg as DownloadMsg).filename}`, seq: -1 });
-      showNotice();
+      notice.textContent = `Saved ${(msg as DownloadMsg).filename}`;
+      notice.className = "tbw-notice tbw-notice-info";
     }
   };
   const subscriptions: [string, (...args: any[]) => void][] = [

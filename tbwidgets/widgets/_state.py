@@ -74,9 +74,12 @@ class TierBoard:
         self.counts: dict[str, int] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def show_registered(self, check_ids: Sequence[str], titles: Sequence[str], message: str = "") -> None:
-        """Rows for the checks a run would use, before anything ran (shows what is registered)."""
-        if self.state in (RUNNING, STOPPING):
+    def show_registered(
+        self, check_ids: Sequence[str], titles: Sequence[str], message: str = "", force: bool = False
+    ) -> None:
+        """Rows for the checks a run would use, before anything ran (shows what is registered).
+        A running board keeps its rows unless `force` (its run was dropped, e.g. no model)."""
+        if self.state in (RUNNING, STOPPING) and not force:
             return
         self.rows = [_row(cid, title, NOT_RUN) for cid, title in zip(check_ids, titles, strict=False)]
         self.results = {}

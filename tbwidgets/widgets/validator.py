@@ -168,9 +168,11 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
             with self._lock:
                 self._loaded = None
             self._worker.stop()  # queued runs need a model
-            for key in TIER_KEYS:
-                self._board_idle_if_waiting(key, "No model loaded: fix the problem above and load again.")
-            self._set_header({"state": "error", "message": "Loading failed.", "problem": problem.to_dict()})
+            for key in TIER_KEYS:  # results of the previous model must not look like this one's
+                self._show_registered(
+                    key, "No model loaded: fix the problem above and load again.", force=True
+                )
+            self._set_header({"state": "error", "message": "", "problem": problem.to_dict()})
             return
         with self._lock:
             self._loaded = loaded
@@ -225,16 +227,15 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
         return on_event
 
     # -- state → traits -----------------------------------------------------------------------------
-    def _show_registered(self, key: str) -> None:
+    def _show_registered(self, key: str, message: str = "", force: bool = False) -> None:
         try:
             checks = suite_checks(key)
-            message = "" if checks else "No checks are registered for this tier yet."
+            message = message or ("" if checks else "No checks are registered for this tier yet.")
         except Exception as exc:  # noqa: BLE001 - a broken check module must not break the widget
             checks, message = [], f"Could not list the checks: {describe_problem(exc).cause}"
         with self._lock:
-            self._boards[key].show_registered(
-                [c.check_id for c in checks], [c.title for c in checks], message
-            )
+            board = self._boards[key]
+            board.show_registered([c.check_id for c in checks], [c.title for c in checks], message, force)
         self._push_board(key, results=True)
 
     def _board_idle_if_waiting(self, key: str, message: str) -> None:

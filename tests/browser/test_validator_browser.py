@@ -189,6 +189,13 @@ def export_html(page: Any) -> None:
 
 def load_gist_from_input(page: Any) -> None:
     box = page.locator(".tbw-input")
+    box.fill("ffffffffffffffffffffffffffffffff")  # not on the fake API: a 404
+    box.press("Enter")
+    page.wait_for_selector(".tbw-problem", timeout=60_000)
+    assert page.locator(".tbw-problem-cause").inner_text().strip()
+    assert page.locator(".tbw-problem-fix").inner_text().strip()
+    assert page.locator(".tbw-input").is_enabled()
+    shot(page, "09-gist-not-found")
     box.fill(TB_EXAMPLE_GIST_ID)
     box.press("Enter")
     page.wait_for_selector(".tbw-source a", timeout=120_000)
@@ -197,6 +204,9 @@ def load_gist_from_input(page: Any) -> None:
     page.locator('.tbw-tab[data-tab="tier1"]').click()
     wait_tier_final(page, "tier1")
     shot(page, "09-gist-loaded")
+    page.locator('.tbw-tab[data-tab="model"]').click()
+    page.wait_for_selector(".tbw-tok-keyword", timeout=10_000)  # model.py, highlighted
+    shot(page, "09-gist-model-tab")
 
 
 def test_template_renders_in_notebook7(server: Server, browser: Any) -> None:
