@@ -209,3 +209,36 @@ def _header_fields(describe: Mapping[str, Any], missing: Sequence[Mapping[str, s
         },
         "missing_packages": [dict(m) for m in missing],
     }
+
+
+def tier_text(view: dict[str, Any]) -> str:
+    counts = ", ".join(f"{n} {s}" for s, n in view.get("counts", {}).items() if n)
+    state = view.get("state", "idle")
+    rows = len(view.get("rows", []))
+    detail = f" ({counts})" if counts else f" ({rows} checks)"
+    return f"{view.get('label', '?')}: {state}{detail}"
+
+
+def loading_message(source: dict[str, Any]) -> str:
+    if source.get("gist_id"):
+        return f"Fetching gist {source['gist_id']} and building the model…"
+    if source.get("path"):
+        return f"Loading {source['path']}…"
+    if source.get("source") is not None:
+        return "Inspecting the model…"
+    return "Building the example model…"
+
+
+def model_info(loaded: Any, describe: dict[str, Any], missing: list[Any]) -> dict[str, Any]:
+    from tbwidgets.loading import deps
+
+    return jsonable(
+        {
+            "code": loaded.code or "",
+            "config": describe.get("config", {}),
+            "findings": describe.get("findings", []),
+            "missing_packages": [dict(m) for m in missing],
+            "install_line": deps.install_line(missing) if missing else "",
+            "build_note": describe.get("build_note", ""),
+        }
+    )

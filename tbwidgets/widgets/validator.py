@@ -36,7 +36,13 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
 
     Sources: `gist_id` (id or URL; default: the `GIST_ID` env var), `path`, `model` (an nn.Module or
     LoadedModel) with optional `config`; none means the built-in example model. `autorun` is the tier
-    run right after loading ("tier1", "tier2", "all" or None).
+    run right after loading ("tier1", "tier2", "all" or None). `device` is where checks run (default:
+    the model's); `tokenizer` is kept for the views that decode tokens; `update_interval` is the
+    shortest time between two syncs to the browser.
+
+    Python control: `run(tier_or_checks, wait=False)`, `stop()`, `wait()`, `.report`, `.loaded`,
+    `export_html(path)`, `export_json(path)`. Tier 3 figures (bqplot) compose next to the shell:
+    `VBox([w, w.tier3_area(fig)])` shows them only while the Tier 3 tab is selected.
     """
 
     _esm = _STATIC / "validator.js"
@@ -114,6 +120,23 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
         with self._lock:
             return self._last_report
 
+    def tier3_area(self, *children: Any) -> Any:
+        """A VBox for Tier 3 widgets (e.g. bqplot figures), visible only while the Tier 3 tab is open.
+
+        Colab breaks `ipywidgets.Tab`, so the tab strip lives in our front end and this box follows
+        the synced `active_tab` trait instead; plain VBox/HBox work with ipywidgets 7 and 8.
+        """
+        import ipywidgets
+
+        box = ipywidgets.VBox(list(children))
+
+        def follow(change: Any = None) -> None:
+            box.layout.display = "" if self.active_tab == "tier3" else "none"
+
+        self.observe(follow, names="active_tab")
+        follow()
+        return box
+
     @property
     def busy(self) -> bool:
         """True while loading or running."""
@@ -121,7 +144,7 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
 
     def load(self, source: dict[str, Any], *, autorun: str | int | None = None) -> None:
         """Load a model in the worker thread (keys of `load_model`), then run `autorun` if given."""
-        self._set_header({"state": "loading", "message": _loading_message(source)})
+        self._set_header({"state": "loading", "message": _state.loading_message(source)})
         self._sync.set("notice", {})  # an old "Saved …" line would describe the previous model
         self._worker.submit(lambda: self._load_job(source))
         if autorun:
@@ -159,7 +182,7 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
     # -- jobs (worker thread) -----------------------------------------------------------------------
     def _load_job(self, source: dict[str, Any]) -> None:
         self._set_header(
-            {"state": "loading", "message": _loading_message(source)}
+            {"state": "loading", "message": _state.loading_message(source)}
         )  # an earlier job may have ended
         try:
             loaded = load_source(source)
@@ -181,7 +204,7 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
         missing = list(loaded.missing_packages)
         header = _state.header_view(describe, missing)
         self._set_header({"state": "ready", "message": "", **header})
-        self._sync.set("model_info", _model_info(loaded, describe, missing))
+        self._sync.set("model_info", _state.model_info(loaded, describe, missing))
         for key in TIER_KEYS:
             self._show_registered(key)
 
@@ -268,42 +291,9 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
             return "<ValidatorWidget (initialising)>"
         with self._lock:
             header = dict(self._header)
-            tiers = "; ".join(_tier_text(board.view()) for board in self._boards.values())
+            tiers = "; ".join(_state.tier_text(board.view()) for board in self._boards.values())
         state = header.get("state", "empty")
         model = header.get("name") if state == "ready" else state
         source = header.get("source", {}).get("label", "") if state == "ready" else ""
         where = f" from {source}" if source else ""
         return f"<ValidatorWidget {model}{where} | {tiers}>"
-
-
-def _tier_text(view: dict[str, Any]) -> str:
-    counts = ", ".join(f"{n} {s}" for s, n in view.get("counts", {}).items() if n)
-    state = view.get("state", "idle")
-    rows = len(view.get("rows", []))
-    detail = f" ({counts})" if counts else f" ({rows} checks)"
-    return f"{view.get('label', '?')}: {state}{detail}"
-
-
-def _loading_message(source: dict[str, Any]) -> str:
-    if source.get("gist_id"):
-        return f"Fetching gist {source['gist_id']} and building the model…"
-    if source.get("path"):
-        return f"Loading {source['path']}…"
-    if source.get("source") is not None:
-        return "Inspecting the model…"
-    return "Building the example model…"
-
-
-def _model_info(loaded: Any, describe: dict[str, Any], missing: list[Any]) -> dict[str, Any]:
-    from tbwidgets.loading import deps
-
-    return _state.jsonable(
-        {
-            "code": loaded.code or "",
-            "config": describe.get("config", {}),
-            "findings": describe.get("findings", []),
-            "missing_packages": [dict(m) for m in missing],
-            "install_line": deps.install_line(missing) if missing else "",
-            "build_note": describe.get("build_note", ""),
-        }
-    )

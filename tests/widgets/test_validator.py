@@ -267,3 +267,19 @@ def test_loading_while_running_stops_the_run_first(loaded: Any, suites: Any) -> 
     assert time.monotonic() - t0 < 10
     assert w.header["state"] == "ready" and w.tier1["state"] == "done"
     assert [r["id"] for r in w.tier1["rows"]] == ["fake.quick", "fake.warn"]  # autorun on the new model
+
+
+def test_tier3_area_follows_the_tab_and_composes_without_banned_widgets(loaded: Any, suites: Any) -> None:
+    w = make(loaded)
+    figure = ipywidgets.HTML("a bqplot figure would go here")
+    area = w.tier3_area(figure)
+    app = ipywidgets.VBox([w, area])
+    assert area.layout.display == "none"
+    w.active_tab = "tier3"  # what a click on the Tier 3 tab does through the synced trait
+    assert area.layout.display == ""
+    w.active_tab = "tier1"
+    assert area.layout.display == "none"
+    tree = walk(app)
+    assert w in tree and figure in tree
+    banned = tuple(getattr(ipywidgets, n) for n in ("Tab", "Accordion", "Output"))
+    assert not [x for x in tree if isinstance(x, banned)]
