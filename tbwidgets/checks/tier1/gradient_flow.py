@@ -81,7 +81,8 @@ class GradientFlow(Tier1Check):
         metrics = {"loss": loss, "total_grad_norm": total, "params_without_grad": float(len(missing))}
         if ratio is not None:
             metrics["first_last_block_ratio"] = ratio
-        kw = {"metrics": metrics, "table": table}
+        # per-parameter norms for views (None: no gradient); the table groups them by module
+        kw = {"metrics": metrics, "table": table, "artifacts": {"param_grad_norms": dict(grads)}}
         if missing:
             where = describe_modules(top_modules(model, missing))
             return self.result(
@@ -190,7 +191,7 @@ def _table(model: torch.nn.Module, norms: dict[str, float], missing: set[str]) -
             {
                 "module": module,
                 "grad_norm": math.sqrt(sum(v * v for v in finite)) if finite else float("nan"),
-                "max_param_norm": max(finite) if finite else float("nan"),
+                "max_param_grad_norm": max(finite) if finite else float("nan"),
                 "params_without_grad": unused[module],
                 "non_finite": len(values) - len(finite),
             }
