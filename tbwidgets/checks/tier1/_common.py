@@ -234,7 +234,8 @@ def preserved_grads(module: nn.Module) -> Iterator[list[nn.Parameter]]:
 @contextmanager
 def own_rng() -> Iterator[None]:
     """Checks must not advance the user's global random state (dropout draws from it)."""
-    with torch.random.fork_rng(devices=[]):
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if cuda else []):
         yield
 
 

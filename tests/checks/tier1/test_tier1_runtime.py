@@ -200,3 +200,12 @@ def test_cpu_caps_the_longest_length_tried() -> None:
     assert result.status is Status.PASS
     assert max(r["length"] for r in result.table or []) == 4096
     assert "up to 4096" in result.details
+
+
+def test_checks_do_not_advance_the_users_random_state() -> None:
+    loaded = load_model()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    Runner(loaded, tier1_suite()).run()
+    assert torch.equal(torch.rand(3), expected)
