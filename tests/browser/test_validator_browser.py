@@ -111,6 +111,13 @@ def wait_tier_final(page: Any, tier: str) -> None:
 
 def test_template_in_jupyterlab(server: Server, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    crashes: list[str] = []
+    outside: list[str] = []  # no CDN, no web fonts: every request stays on the test server
+    page.on("pageerror", lambda exc: crashes.append(str(exc)))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((server.url, "data:", "blob:")) else outside.append(r.url),
+    )
     open_and_run(page, server.page("/lab/workspaces/template/tree/template.ipynb"))
     page.wait_for_selector(".tbw-badge-ready", timeout=120_000)
     shot(page, "01-rendered")
@@ -137,6 +144,8 @@ def test_template_in_jupyterlab(server: Server, browser: Any) -> None:
     export_html(page)
     load_gist_from_input(page)
     page.close()
+    assert not crashes, crashes
+    assert not outside, outside
 
 
 def run_tier2(page: Any) -> None:
