@@ -7,6 +7,7 @@ never touched: training runs on a deep copy, with dropout off so memorising is p
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 import math
 import time
 
@@ -176,7 +177,7 @@ class _Adam:
             p.addcdiv_(m, (v / c2).sqrt_().add_(1e-8), value=-self.lr / c1)
 
 
-def _rebind(ctx: RunContext, model: nn.Module):
+def _rebind(ctx: RunContext, model: nn.Module) -> Callable[..., torch.Tensor]:
     """An adapter that calls the copy: the loader's adapter is bound to the original module."""
     original = ctx.adapter
     if hasattr(original, "module"):

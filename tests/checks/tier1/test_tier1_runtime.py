@@ -19,7 +19,7 @@ from tbwidgets.checks.tier1 import (
     tier1_suite,
 )
 from tbwidgets.core import CheckProgress, Runner, Status
-from tbwidgets.loading import load_model
+from tbwidgets.loading import LoadedModel, load_model
 from tests.checks.tier1.zoo import V, ZooLM
 
 IDS = [
@@ -37,7 +37,7 @@ IDS = [
 ]
 
 
-def _zoo(**flags: object):
+def _zoo(**flags: object) -> LoadedModel:
     torch.manual_seed(0)
     return load_model(model=ZooLM(**flags), task="causal-lm")  # type: ignore[arg-type]
 

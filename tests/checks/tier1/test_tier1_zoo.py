@@ -7,13 +7,13 @@ import torch
 
 from tbwidgets.checks.tier1 import TIER1_CHECKS, tier1_suite
 from tbwidgets.core import Runner, Status
-from tbwidgets.loading import load_model
+from tbwidgets.loading import LoadedModel, load_model
 from tests.checks.tier1.zoo import BUGS, ZooLM
 
 _BY_ID = {cls.check_id: cls for cls in TIER1_CHECKS}
 
 
-def _load(bug_name: str):
+def _load(bug_name: str) -> LoadedModel:
     bug = BUGS[bug_name]
     torch.manual_seed(0)
     return load_model(model=bug.factory(), config=bug.config, task=bug.task)
