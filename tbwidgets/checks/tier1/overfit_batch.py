@@ -7,9 +7,9 @@ never touched: training runs on a deep copy, with dropout off so memorising is p
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 import math
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
