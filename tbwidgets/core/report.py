@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ class Report:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """JSON text of `to_dict()`; also written to `path` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, default=str)
+        text = json.dumps(strict_json(self.to_dict()), indent=indent, default=str, allow_nan=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -104,3 +105,14 @@ class Report:
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def strict_json(value: Any) -> Any:
+    """Replace NaN and infinities (anywhere: metrics, tables, model facts) with None: strict JSON has none."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from xml.etree import ElementTree as ET
+
+import pytest
 
 from tbwidgets.core import Report, Runner, Status
 from tests.core.helpers import CrashingCheck, FixedCheck, SkippingCheck, tiny_loaded
@@ -66,3 +69,11 @@ def test_frame_has_one_row_per_check_and_metric_columns() -> None:
 
 def test_repr_is_stable_and_informative() -> None:
     assert repr(_report()) == "<Report Tiny: error (1 pass, 1 warn, 1 fail, 1 error, 1 skipped)>"
+
+
+def test_json_is_strict_even_with_nan_in_tables_and_metrics() -> None:
+    report = _report()
+    nan_result = replace(report.results[0], metrics={"x": float("nan")}, table=[{"v": float("inf")}])
+    text = replace(report, results=[nan_result]).to_json()
+    data = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+    assert data["results"][0]["metrics"] == {"x": None} and data["results"][0]["table"] == [{"v": None}]
