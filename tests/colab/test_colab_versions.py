@@ -46,6 +46,7 @@ print(json.dumps({
     "row_statuses": [r["status"] for r in state["tier1"]["rows"]],
     "state_keys": sorted(state),
     "esm_chars": len(state["_esm"]),
+    "css_chars": len(state["_css"]),
     "manager_models": len(manager["state"]),
 }))
 """
@@ -92,5 +93,6 @@ def test_install_keeps_colab_versions_and_widget_runs(colab_python: Path) -> Non
     assert result["statuses"] and set(result["statuses"]) <= final
     assert result["row_statuses"] == result["statuses"]
     assert {"header", "tier1", "tier2", "results1", "model_info", "active_tab"} <= set(result["state_keys"])
-    assert result["esm_chars"] > 1000 and result["manager_models"] >= 2
+    assert result["esm_chars"] > 1000 and result["css_chars"] > 500  # the bundle ships in the wheel
+    assert result["manager_models"] >= 2
     assert "0x" not in result["repr"] and "Tier 1: done" in result["repr"]
