@@ -60,7 +60,7 @@ def _reset_text(headers: Mapping[str, str], now: float | None = None) -> str:
         return "GitHub did not say when the limit resets (usually within the hour)."
     local = datetime.fromtimestamp(reset).astimezone()
     minutes = max(0, math.ceil((reset - now) / 60))
-    return f"The next try can succeed at {local:%H:%M:%S %Z} local time (in {minutes} min)."
+    return f"The next try can succeed at {local:%H:%M:%S} {local:%Z} (in {minutes} min)."
 
 
 def rate_limited(status: int, headers: Mapping[str, str], has_token: bool) -> GistError:
