@@ -9,8 +9,8 @@ echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy"; mypy
 if [ -f js/package.json ]; then
   echo "== js: unit tests and bundle freshness"
-  (cd js && npm test --silent && npm run --silent check-bundle)
+  (cd js && npm run --silent typecheck && npm test --silent && npm run --silent check-bundle)
 fi
 echo "== pytest (all groups)"
 notebooks=$(ls template.ipynb examples/*.ipynb 2>/dev/null || true)
-python -m pytest -m "" tests $([ -n "$notebooks" ] && echo --nbval-lax $notebooks) "$@"
+python -m pytest -m "" tests $([ -n "$notebooks" ] && echo --nbval-lax --nbval-current-env $notebooks) "$@"
