@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import anywidget
+import ipywidgets
 import traitlets
 
 from tbwidgets.core import Check, Report, Runner
 from tbwidgets.core.events import Event, RunFinished
 from tbwidgets.widgets import _state
+from tbwidgets.widgets._areas import ComposedDisplayMixin, Tier2Area, tab_box
 from tbwidgets.widgets._messages import FrontEndMixin
 from tbwidgets.widgets._throttle import Coalescer
 from tbwidgets.widgets._work import TIER_KEYS, Worker, describe_problem, load_source, plan, suite_checks
@@ -31,7 +33,7 @@ _TIER_LABELS = {"tier1": "Tier 1", "tier2": "Tier 2"}
 _SERIAL = itertools.count(1)  # names worker threads; never shown to users
 
 
-class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
+class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidget.AnyWidget):
     """Validate a transformer in one cell: `ValidatorWidget(gist_id)` or `ValidatorWidget()` (example).
 
     Sources: `gist_id` (id or URL; default: the `GIST_ID` env var), `path`, `model` (an nn.Module or
@@ -41,8 +43,10 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
     shortest time between two syncs to the browser.
 
     Python control: `run(tier_or_checks, wait=False)`, `stop()`, `wait()`, `.report`, `.loaded`,
-    `export_html(path)`, `export_json(path)`. Tier 3 figures (bqplot) compose next to the shell:
-    `VBox([w, w.tier3_area(fig)])` shows them only while the Tier 3 tab is selected.
+    `.explorer`, `export_html(path)`, `export_json(path)`. Displaying the widget shows `.view`: the
+    shell with the Tier 2 area (the AttentionExplorer of the latest Tier 2 run) below it. Tier 3
+    figures (bqplot) compose the same way: `VBox([w.view, w.tier3_area(fig)])` shows them only while
+    the Tier 3 tab is selected.
     """
 
     _esm = _STATIC / "validator.js"
@@ -99,6 +103,8 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
         self.device = device
         self.tokenizer = tokenizer  # kept for the Tier 2/3 views that decode tokens
         self.on_msg(self._on_front_end_msg)
+        self._tier2_area = Tier2Area(self)  # before the first job: loading clears it
+        self._view = ipywidgets.VBox([self, self._tier2_area.box], layout=ipywidgets.Layout(width="100%"))
         for key in TIER_KEYS:
             self._show_registered(key)
         gist_id = gist_id or (os.environ.get("GIST_ID") or None if model is None and path is None else None)
@@ -120,22 +126,23 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
         with self._lock:
             return self._last_report
 
+    @property
+    def explorer(self) -> Any:
+        """The AttentionExplorer of the latest Tier 2 run (None until Tier 2 ran with attention maps)."""
+        return self._tier2_area.explorer
+
+    @property
+    def view(self) -> Any:
+        """What the notebook shows: VBox([this shell, the Tier 2 area]); the area follows the tab."""
+        return self._view
+
     def tier3_area(self, *children: Any) -> Any:
         """A VBox for Tier 3 widgets (e.g. bqplot figures), visible only while the Tier 3 tab is open.
 
         Colab breaks `ipywidgets.Tab`, so the tab strip lives in our front end and this box follows
         the synced `active_tab` trait instead; plain VBox/HBox work with ipywidgets 7 and 8.
         """
-        import ipywidgets
-
-        box = ipywidgets.VBox(list(children))
-
-        def follow(change: Any = None) -> None:
-            box.layout.display = "" if self.active_tab == "tier3" else "none"
-
-        self.observe(follow, names="active_tab")
-        follow()
-        return box
+        return tab_box(self, "tier3", children)
 
     @property
     def busy(self) -> bool:
@@ -190,6 +197,7 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
             problem = describe_problem(exc)
             with self._lock:
                 self._loaded = None
+            self._tier2_area.clear()
             self._worker.stop()  # queued runs need a model
             for key in TIER_KEYS:  # results of the previous model must not look like this one's
                 self._show_registered(
@@ -200,6 +208,7 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
         with self._lock:
             self._loaded = loaded
             self._reports.clear()
+        self._tier2_area.clear()  # its maps belong to the previous model
         describe = loaded.describe()
         missing = list(loaded.missing_packages)
         header = _state.header_view(describe, missing)
@@ -228,7 +237,11 @@ class ValidatorWidget(FrontEndMixin, ExportMixin, anywidget.AnyWidget):
                 self._runner = runner
             if self._worker.stop_event.is_set():
                 runner.cancel()
-            runner.run()
+            report = runner.run()
+            if key == "tier2":  # in this worker thread: see Tier2Area for why that is safe
+                trouble = self._tier2_area.show(report, loaded)
+                if trouble:
+                    self._notify(trouble, "error")
         except Exception as exc:  # noqa: BLE001 - the widget must stay usable after any failure
             problem = describe_problem(exc)
             with self._lock:

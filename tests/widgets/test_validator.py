@@ -63,8 +63,8 @@ def walk(widget: Any) -> list[Any]:
 
 def test_tree_has_no_tab_accordion_or_output(loaded: Any, suites: Any) -> None:
     w = make(loaded)
-    tree = walk(w)
-    assert tree and tree[0] is w
+    tree = walk(w.view)  # what the notebook displays: the shell and the tab areas under it
+    assert tree and tree[0] is w.view and w in tree
     banned = tuple(getattr(ipywidgets, n) for n in ("Tab", "Accordion", "Output"))
     assert not [x for x in tree if isinstance(x, banned)]
 
@@ -273,7 +273,7 @@ def test_tier3_area_follows_the_tab_and_composes_without_banned_widgets(loaded: 
     w = make(loaded)
     figure = ipywidgets.HTML("a bqplot figure would go here")
     area = w.tier3_area(figure)
-    app = ipywidgets.VBox([w, area])
+    app = ipywidgets.VBox([w.view, area])
     assert area.layout.display == "none"
     w.active_tab = "tier3"  # what a click on the Tier 3 tab does through the synced trait
     assert area.layout.display == ""
