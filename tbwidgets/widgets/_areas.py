@@ -65,6 +65,7 @@ class Tier2Area:
             self.clear()
             return f"The attention explorer could not be built: {type(exc).__name__}: {exc}"
         explorer.layout.width = "100%"
+        explorer.layout.margin = "8px 0 0 0"  # a gap between the shell's export bar and the explorer
         self._replace(explorer)
         return ""
 

@@ -1,8 +1,9 @@
 """ValidatorWidget in a real browser: JupyterLab + Debian Chromium driven by Playwright.
 
-Opens template.ipynb, runs it, waits for every Tier 1 row to finish, expands a row, runs Tier 2,
-stops a Tier 1 run (stopped state within 2 s), exports HTML, loads a gist from a fake Gist API through
-the input box, and renders once in Notebook 7. Screenshots of each step go to test-artifacts/browser/.
+Opens template.ipynb, runs it, waits for every Tier 1 row to finish, expands a row, runs Tier 2 (its
+attention explorer shows under the rows; a click draws a head), stops a Tier 1 run (stopped state
+within 2 s), exports HTML, loads a gist from a fake Gist API through the input box, and renders once
+in Notebook 7. Screenshots of each step go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -162,6 +163,34 @@ def run_tier2(page: Any) -> None:
     page.locator('.tbw-panel-body[data-tier="tier2"] .tbw-row-head').first.click()
     page.wait_for_selector('.tbw-panel-body[data-tier="tier2"] .tbw-row-body', timeout=10_000)
     shot(page, "04-tier2-done")
+    tier2_explorer(page)
+
+
+def tier2_explorer(page: Any) -> None:
+    """The run's AttentionExplorer sits under the Tier 2 rows, only while the Tier 2 tab is open."""
+    ex = page.locator(".tbw-x").first
+    ex.wait_for(state="visible", timeout=60_000)
+    ex.locator('.tbw-x-attr[data-state="done"]').wait_for(timeout=60_000)  # the run's IG scores
+    ex.locator('.tbw-x-cell[data-layer="1"][data-head="2"]').click()
+    ex.locator('xpath=self::*[@data-shown="1:2"]').wait_for(timeout=20_000)
+    drawn = ex.locator("canvas.tbw-x-map").evaluate(
+        "c => c.width > 0 && c.height > 0 && c.getContext('2d').getImageData(0, 0, c.width, c.height)"
+        ".data.some((v, i) => i % 4 === 3 && v > 0)"
+    )
+    assert drawn, "the clicked head's map was not drawn"
+    shell, area = page.locator(".tbw").first.bounding_box(), ex.bounding_box()
+    assert area["y"] >= shell["y"] + shell["height"] - 1  # below the shell and its rows
+    assert abs(area["width"] - shell["width"]) < 40, (shell, area)  # as wide as the shell
+    page.locator('.tbw-panel-body[data-tier="tier2"] .tbw-row-head').first.click()  # collapse the row
+    page.set_viewport_size({"width": 1280, "height": 2400})  # rows and explorer in one picture
+    output = page.locator(".jp-OutputArea-output").first
+    output.scroll_into_view_if_needed()
+    output.screenshot(path=str(ARTIFACTS / "04b-tier2-explorer.png"))
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.locator('.tbw-tab[data-tab="tier1"]').click()
+    ex.wait_for(state="hidden", timeout=10_000)
+    page.locator('.tbw-tab[data-tab="tier2"]').click()
+    ex.wait_for(state="visible", timeout=10_000)
 
 
 def test_stop_during_tier1_run(server: Server, browser: Any) -> None:
