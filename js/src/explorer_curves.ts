@@ -35,9 +35,9 @@ function panel(p: CurvePanel): SVGElement {
   const sy = (v: number) => H - PAD.b - ((v - ymin) / (ymax - ymin || 1)) * (H - PAD.t - PAD.b);
   root.append(svg("rect", { x: PAD.l, y: PAD.t, width: W - PAD.l - PAD.r, height: H - PAD.t - PAD.b, fill: "#fafafa", stroke: "#ccc" }));
   root.append(text(W / 2, 13, p.title, "middle"));
-  root.append(text(PAD.l, H - 16, fmt(xmin), "middle"), text(W - PAD.r, H - 16, fmt(xmax), "end"));
+  root.append(text(PAD.l, H - 16, tick(xmin), "middle"), text(W - PAD.r, H - 16, tick(xmax), "end"));
   root.append(text(W / 2, H - 4, p.x_label, "middle"));
-  root.append(text(PAD.l - 4, H - PAD.b, fmt(ymin), "end"), text(PAD.l - 4, PAD.t + 8, fmt(ymax), "end"));
+  root.append(text(PAD.l - 4, H - PAD.b, tick(ymin), "end"), text(PAD.l - 4, PAD.t + 8, tick(ymax), "end"));
   ys.forEach((y, i) => {
     const pts: string[] = [];
     for (let k = 0; k < Math.min(x.length, y.length); k++) {
@@ -63,4 +63,9 @@ export function renderCurves(el: HTMLElement, panels: CurvePanel[] | undefined):
   title.className = "tbw-x-title";
   title.textContent = "Perturbation sensitivity (Tier 2)";
   el.append(title, ...panels.map(panel));
+}
+
+/** Axis ends: whole numbers (token offsets, 0 and 1) without decimals, "−63" rather than "-63.000". */
+export function tick(v: number): string {
+  return Number.isInteger(v) ? String(v).replace("-", "−") : fmt(v).replace("-", "−");
 }

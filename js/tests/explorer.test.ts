@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { AttributionView } from "../src/attribution_view";
-import { renderCurves } from "../src/explorer_curves";
+import { renderCurves, tick } from "../src/explorer_curves";
 import { decodeFloat32, divergingCss, showToken, toBytes } from "../src/explorer_data";
 import type { ArrayPayload } from "../src/explorer_types";
 
@@ -72,5 +72,14 @@ describe("curves", () => {
     expect(el.querySelectorAll("svg polyline")).toHaveLength(1);
     renderCurves(el, []);
     expect(el.style.display).toBe("none");
+  });
+
+  it("labels whole-number axis ends without decimals", () => {
+    expect([tick(-63), tick(0), tick(1), tick(0.0132)]).toEqual(["−63", "0", "1", "0.013"]);
+    const el = document.createElement("div");
+    renderCurves(el, [{ title: "influence", x_label: "offset", x: f32([-63, 63]), series: [{ name: "KL", y: f32([0, 1]) }] }]);
+    const labels = [...el.querySelectorAll("text")].map((t) => t.textContent);
+    expect(labels).toContain("−63");
+    expect(labels).toContain("63");
   });
 });
