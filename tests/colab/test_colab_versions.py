@@ -2,7 +2,8 @@
 
 Builds a venv with Colab's versions (ipywidgets 7.7.1, anywidget 0.9.21, bqplot 0.12.47, traitlets
 5.7.1, ipykernel 6.17.1, torch 2.13.0), runs `pip install .`, compares `pip freeze` before and after,
-then constructs the widget, runs Tier 1 through the Python control and serialises the widget state.
+then constructs the widget, runs Tier 1 through the Python control and serialises the widget state,
+runs Tier 2 and serialises the attention explorer it builds, and displays the composed view.
 Set TBWIDGETS_COLAB_VENV to a folder to keep the venv between runs.
 """
 
@@ -30,7 +31,8 @@ COLAB_PINS = {
 UNCHANGED = [*COLAB_PINS, "numpy"]
 
 PROBE = """
-import json, ipywidgets
+import json, ipywidgets, IPython.display
+from ipywidgets.widgets.widget import _remove_buffers
 from tbwidgets import ValidatorWidget
 
 w = ValidatorWidget()  # built-in example; autorun Tier 1 in the worker thread
@@ -38,6 +40,14 @@ w.wait(600)
 w.run(1, wait=True)  # the Python control, a second time
 report = w.report
 state = json.loads(json.dumps(w.get_state()))  # what the front end receives, as JSON
+w.run(2, wait=True)  # Tier 2 builds the attention explorer under the shell
+ex = w.explorer
+ex_state, _paths, buffers = _remove_buffers(ex.get_state())  # how ipywidgets 7 sends it
+ex_state = json.loads(json.dumps(ex_state))
+shown = w._repr_mimebundle_()[0]["application/vnd.jupyter.widget-view+json"]["model_id"]
+displayed = []  # what IPython would publish when the cell shows `w` (ipywidgets 7's display hook)
+IPython.display.display = lambda data, **kwargs: displayed.append(data)
+w._ipython_display_()
 manager = json.loads(json.dumps(ipywidgets.Widget.get_manager_state()))
 print(json.dumps({
     "ipywidgets": ipywidgets.__version__,
@@ -48,6 +58,16 @@ print(json.dumps({
     "esm_chars": len(state["_esm"]),
     "css_chars": len(state["_css"]),
     "manager_models": len(manager["state"]),
+    "explorer": repr(ex),
+    "explorer_grid": [ex_state["overview"]["n_layers"], ex_state["overview"]["n_heads"]],
+    "explorer_attr": ex_state["attribution"]["state"],
+    "explorer_panels": len(ex_state["curves"]["panels"]),
+    "explorer_buffers": sum(memoryview(b).nbytes for b in buffers),
+    "explorer_esm_chars": len(ex_state["_esm"]),
+    "view_children": [c.model_id for c in w.view.children[1].children] == [ex.model_id],
+    "view_id": w.view.model_id,
+    "shown_id": shown,
+    "displayed": displayed,
 }))
 """
 
@@ -96,3 +116,12 @@ def test_install_keeps_colab_versions_and_widget_runs(colab_python: Path) -> Non
     assert result["esm_chars"] > 1000 and result["css_chars"] > 500  # the bundle ships in the wheel
     assert result["manager_models"] >= 2
     assert "0x" not in result["repr"] and "Tier 1: done" in result["repr"]
+    # Tier 2 builds the attention explorer; its state serialises with binary buffers on ipywidgets 7
+    assert result["explorer"].startswith("<AttentionExplorer 2 layers × 4 heads")
+    assert result["explorer_grid"] == [2, 4] and result["explorer_attr"] == "done"
+    assert result["explorer_panels"] == 2 and result["explorer_buffers"] > 1000
+    assert result["explorer_esm_chars"] > 1000
+    assert result["view_children"] and result["view_id"] and result["shown_id"] == result["view_id"]
+    (shown,) = result["displayed"]  # the cell shows the composed box, with the stable repr as text
+    assert shown["text/plain"] == result["repr"]
+    assert shown["application/vnd.jupyter.widget-view+json"]["model_id"] == result["view_id"]
