@@ -107,6 +107,11 @@ class AttentionExplorer(anywidget.AnyWidget):
             self.attribution = attribution_payload(attribution)
         elif self._worker is not None and attribute:
             self.attribute(-1)
+        elif self._worker is not None:  # e.g. a Tier 2 run stopped before its attribution check
+            self.attribution = {
+                "state": "none",
+                "message": "Not computed yet: choose a position, press Recompute.",
+            }
         else:
             self.attribution = {"state": "none", "message": "No attribution: pass a model or `attribution=`."}
         self.on_msg(self._on_front_end_msg)

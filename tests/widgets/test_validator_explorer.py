@@ -83,3 +83,15 @@ def test_tier2_without_attention_maps_shows_no_explorer(monkeypatch: pytest.Monk
     w.run(2, wait=True)
     assert w.tier2["state"] == "done" and w.explorer is None
     assert w._tier2_area.box.children == ()
+
+
+def test_report_without_attribution_offers_recompute(ran: ValidatorWidget) -> None:
+    """A Tier 2 run stopped after capturing maps but before IG: the explorer says how to get it."""
+    from tbwidgets.core import Report
+
+    full = ran.report  # the module's Tier 2 run (loading another model keeps the last report)
+    assert full is not None
+    partial = Report(results=[r for r in full.results if r.check_id == "tier2.attention_patterns"])
+    ex = AttentionExplorer.from_report(partial, source=ran.loaded, attribute=False)
+    assert ex.attribution["state"] == "none" and "Recompute" in ex.attribution["message"]
+    ex.close()
