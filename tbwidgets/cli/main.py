@@ -140,7 +140,7 @@ def _explain(cause: str, fix: str, debug: bool) -> None:
 
 def _run(loaded: Any, checks: list[Any], args: argparse.Namespace) -> int:
     from tbwidgets.cli.progress import LiveProgress, PlainProgress
-    from tbwidgets.cli.table import results_table
+    from tbwidgets.cli.table import results_table, verdict_line
     from tbwidgets.core import Runner
 
     listener = LiveProgress() if sys.stderr.isatty() else PlainProgress()
@@ -150,7 +150,9 @@ def _run(loaded: Any, checks: list[Any], args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(results_table(report))
+    # On a terminal the live lines already listed every result; the table is for logs and pipes.
+    live_on_screen = isinstance(listener, LiveProgress) and sys.stdout.isatty()
+    print(verdict_line(report) if live_on_screen else results_table(report))
     for flag, writer in (("json", report.to_json), ("html", report.to_html), ("junit", report.to_junit)):
         target = getattr(args, flag)
         if target:

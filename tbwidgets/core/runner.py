@@ -7,7 +7,9 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import torch
@@ -116,7 +118,8 @@ class Runner:
             reason = check.skip_reason(self.context)
             if reason:
                 return check.result(Status.SKIPPED, reason)
-            result = check.run(self.context)
+            with _seeded_rng(self.context.seed, check.check_id, self.context.device):
+                result = check.run(self.context)
         except Cancelled:
             result = check.result(Status.SKIPPED, "Stopped by the user before this check finished.")
         except BudgetExceeded:
@@ -161,6 +164,18 @@ def _with_duration(result: CheckResult, duration: float) -> CheckResult:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else "(no message)"
+
+
+@contextmanager
+def _seeded_rng(seed: int, check_id: str, device: torch.device) -> Iterator[None]:
+    """Seed torch's global RNG per check (dropout, init in copies), restoring the user's state after.
+
+    The seed mixes in the check id, so a check gives the same numbers alone or inside a suite.
+    """
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed + zlib.crc32(check_id.encode()))
+        yield
 
 
 def _free_memory(device: torch.device) -> None:

@@ -110,3 +110,27 @@ def test_checks_get_reproducible_random_tokens() -> None:
     c = Runner(tiny_loaded(), [], seed=4).context.random_tokens(2, 5)
     assert a.equal(b) and not a.equal(c)
     assert int(a.max()) < 16
+
+
+class RandomCheck(FixedCheck):
+    """Reports a draw from torch's global RNG, as dropout or a re-initialised copy would use it."""
+
+    def run(self, ctx):  # type: ignore[no-untyped-def]
+        import torch
+
+        return self.result(Status.PASS, "drew", metrics={"draw": float(torch.rand(()))})
+
+
+def test_global_rng_is_seeded_per_check_and_the_users_state_is_restored() -> None:
+    import torch
+
+    loaded = tiny_loaded()  # building a model draws from the RNG itself
+    torch.manual_seed(123)
+    expected_next = torch.rand(())
+    torch.manual_seed(123)
+    first = Runner(loaded, [RandomCheck(check_id="r.a"), RandomCheck(check_id="r.b")]).run()
+    assert torch.rand(()) == expected_next  # the run did not advance the user's RNG
+    again = Runner(tiny_loaded(), [RandomCheck(check_id="r.b")]).run()
+    draws = [r.metrics["draw"] for r in first.results]
+    assert draws[0] != draws[1]  # each check gets its own stream
+    assert again.results[0].metrics["draw"] == draws[1]  # same number alone as inside the suite
