@@ -73,11 +73,13 @@ def plan(selection: int | str | Sequence[str | Check]) -> list[tuple[str, list[C
     return [(key, checks)]
 
 
-def suite_checks(key: str) -> list[Check]:
-    """The registered suite of one tier (may be empty while checks are being written)."""
+def suite_checks(key: str, tokenizer: Any = None) -> list[Check]:
+    """The suite of one tier; Tier 2 reads its text through `tokenizer` when one is given."""
     from tbwidgets.checks import tier_suite
+    from tbwidgets.checks.tier2 import tier2_suite
 
-    return list(tier_suite(int(key[-1])).checks)
+    suite = tier2_suite(tokenizer=tokenizer) if key == "tier2" else tier_suite(int(key[-1]))
+    return list(suite.checks)
 
 
 class Worker:

@@ -39,7 +39,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
     Sources: `gist_id` (id or URL; default: the `GIST_ID` env var), `path`, `model` (an nn.Module or
     LoadedModel) with optional `config`; none means the built-in example model. `autorun` is the tier
     run right after loading ("tier1", "tier2", "all" or None). `device` is where checks run (default:
-    the model's); `tokenizer` is kept for the views that decode tokens; `update_interval` is the
+    the model's); `tokenizer` (a Hugging Face tokenizer) turns Tier 2's text into tokens; `update_interval` is the
     shortest time between two syncs to the browser.
 
     Python control: `run(tier_or_checks, wait=False)`, `stop()`, `wait()`, `.report`, `.loaded`,
@@ -101,7 +101,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         self._notice_seq = 0
         self._header: dict[str, Any] = {"state": "empty"}
         self.device = device
-        self.tokenizer = tokenizer  # kept for the Tier 2/3 views that decode tokens
+        self.tokenizer = tokenizer  # Tier 2 reads its sample text through it
         self.on_msg(self._on_front_end_msg)
         self._tier2_area = Tier2Area(self)  # before the first job: loading clears it
         self._view = ipywidgets.VBox([self, self._tier2_area.box], layout=ipywidgets.Layout(width="100%"))
@@ -231,7 +231,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
             self._board_idle_if_waiting(key, "No model loaded: load one above first.")
             return
         try:
-            selected = checks if checks is not None else suite_checks(key)
+            selected = checks if checks is not None else suite_checks(key, self.tokenizer)
             runner = Runner(loaded, selected, device=self.device, listeners=[self._listener(key)])
             with self._lock:
                 self._runner = runner
@@ -265,7 +265,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
     # -- state → traits -----------------------------------------------------------------------------
     def _show_registered(self, key: str, message: str = "", force: bool = False) -> None:
         try:
-            checks = suite_checks(key)
+            checks = suite_checks(key, self.tokenizer)
             message = message or ("" if checks else "No checks are registered for this tier yet.")
         except Exception as exc:  # noqa: BLE001 - a broken check module must not break the widget
             checks, message = [], f"Could not list the checks: {describe_problem(exc).cause}"

@@ -28,7 +28,7 @@ def loaded() -> Any:
 def suites(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Replace the registered tier suites with scripted checks (the real ones have their own tests)."""
     table: dict[str, list[Any]] = {"tier1": [QuickCheck(), WarnCheck()], "tier2": [CrashCheck()]}
-    monkeypatch.setattr(validator_module, "suite_checks", lambda key: list(table[key]))
+    monkeypatch.setattr(validator_module, "suite_checks", lambda key, tokenizer=None: list(table[key]))
     return table
 
 

@@ -77,7 +77,9 @@ def test_rerun_replaces_and_loading_removes_the_explorer(ran: ValidatorWidget) -
 
 def test_tier2_without_attention_maps_shows_no_explorer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        validator_module, "suite_checks", lambda key: [QuickCheck()] if key == "tier1" else [CrashCheck()]
+        validator_module,
+        "suite_checks",
+        lambda key, tokenizer=None: [QuickCheck()] if key == "tier1" else [CrashCheck()],
     )
     w = ValidatorWidget(model=load_model(), autorun=None)
     w.run(2, wait=True)
@@ -95,3 +97,21 @@ def test_report_without_attribution_offers_recompute(ran: ValidatorWidget) -> No
     ex = AttentionExplorer.from_report(partial, source=ran.loaded, attribute=False)
     assert ex.attribution["state"] == "none" and "Recompute" in ex.attribution["message"]
     ex.close()
+
+
+class WordTokenizer:
+    """The two methods Tier 2 uses from a Hugging Face tokenizer: one id per word."""
+
+    def encode(self, text: str) -> list[int]:
+        return [100 + len(word) for word in text.split()]
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
+        return [f"w{i}" for i in ids]
+
+
+def test_tier2_reads_its_text_through_the_given_tokenizer() -> None:
+    w = ValidatorWidget(model=load_model(), autorun=None, tokenizer=WordTokenizer())
+    w.wait(30)
+    w.run(2, wait=True)
+    tokens = w.report["tier2.attention_patterns"].artifacts["tokens"]  # type: ignore[index]
+    assert tokens and all(t.startswith("w1") for t in tokens)  # words, not bytes
