@@ -1,6 +1,6 @@
 """Which task a model does (causal LM, masked LM, classification), and why we think so.
 
-Order: the caller's argument, then the config (`task`, `is_decoder`, `architectures`), then class
+Order: the caller's argument, then the config (`task`, `architectures`, `is_decoder`, `causal`), then class
 names, then the shape of the logits, then a recorded guess (causal LM, the Transformer Builder default).
 """
 
@@ -90,6 +90,9 @@ def detect_task(
         return found[0], f"config architectures name {found[1]}"
     if config.get("is_decoder") is True:
         return Task.CAUSAL_LM, "config is_decoder=True"
+    if config.get("causal") is True or config.get("is_causal") is True:
+        # Transformer Builder's attention nodes carry "causal": true when the canvas asks for a mask
+        return Task.CAUSAL_LM, "config causal=true (causal attention)"
     found = _from_names([type(module).__name__])
     if found:
         return found[0], f"class name {found[1]}"

@@ -42,6 +42,8 @@ def test_parse_task_aliases() -> None:
         ({"task": "masked-lm"}, Task.MASKED_LM, "config task='masked-lm'"),
         ({"architectures": ["BertForMaskedLM"]}, Task.MASKED_LM, "config architectures name BertForMaskedLM"),
         ({"is_decoder": True}, Task.CAUSAL_LM, "config is_decoder=True"),
+        ({"causal": True}, Task.CAUSAL_LM, "config causal=true (causal attention)"),
+        ({"causal": False}, Task.CAUSAL_LM, GUESS_REASON),  # bidirectional says nothing about the task
         ({}, Task.CAUSAL_LM, GUESS_REASON),
     ],
 )

@@ -61,7 +61,9 @@ def test_masked_lm_reports_bidirectional_attention_as_expected() -> None:
 
 
 def test_guessed_task_says_how_it_was_guessed_and_how_to_state_it() -> None:
-    loaded = HEALTHY["tb_gist_example"]()
+    from tbwidgets.loading import load_model
+
+    loaded = load_model(model=HEALTHY["tb_gist_example"]().module)  # without its config the task is a guess
     assert loaded.task_reason.startswith("guessed")
     from tbwidgets.checks.tier1 import CausalLeakage
 
