@@ -32,6 +32,27 @@ _QUIET_SETTINGS = {
 }
 
 
+def write_code_notebook(path: Path, *sources: str) -> None:
+    """A notebook of code cells on the default Python 3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    nbformat.write(nb, path)
+
+
+def lab_folders(base: Path) -> tuple[Path, Path]:
+    """(server root, scratch) under `base`; skips the test with the install line when Chromium is missing."""
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
+    root = base / "root"
+    root.mkdir()
+    return root, base
+
+
 @dataclass(frozen=True)
 class Server:
     url: str

@@ -16,10 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from tests.browser.jupyter import CHROMIUM, CHROMIUM_ARGS, Server, jupyter_lab
+from tests.browser.jupyter import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    jupyter_lab,
+    lab_folders,
+    write_code_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,21 +53,10 @@ big = AttentionExplorer(maps=synthetic_maps(12, 12, T), tokens=words, attributio
 big"""
 
 
-def _notebook() -> Any:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(EXAMPLE_CELL), nbformat.v4.new_code_cell(GPT2_CELL)]
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
-    return nb
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
-    base = tmp_path_factory.mktemp("lab")
-    root = base / "root"
-    root.mkdir()
-    nbformat.write(_notebook(), root / "explorer.ipynb")
+    root, _ = lab_folders(tmp_path_factory.mktemp("lab"))
+    write_code_notebook(root / "explorer.ipynb", EXAMPLE_CELL, GPT2_CELL)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(root, {}, ARTIFACTS / "jupyter.log") as srv:

@@ -13,10 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from tests.browser.jupyter import CHROMIUM, CHROMIUM_ARGS, Server, jupyter_lab
+from tests.browser.jupyter import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    jupyter_lab,
+    lab_folders,
+    write_code_notebook,
+)
 from tests.fakes.gist_server import TB_EXAMPLE_GIST_ID, serve_fake_gist_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,22 +62,11 @@ w.run(checks[: len(checks) // 2] + [SlowSteps()] + checks[len(checks) // 2 :])
 w"""
 
 
-def _stop_notebook() -> Any:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(STOP_CELL)]
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
-    return nb
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
-    base = tmp_path_factory.mktemp("lab")
-    root = base / "root"
-    root.mkdir()
+    root, base = lab_folders(tmp_path_factory.mktemp("lab"))
     shutil.copy(REPO / "template.ipynb", root / "template.ipynb")
-    nbformat.write(_stop_notebook(), root / "stop.ipynb")
+    write_code_notebook(root / "stop.ipynb", STOP_CELL)
     fake, url = serve_fake_gist_api()
     fake.add_tb_example()
     env = {"TBWIDGETS_GITHUB_API": url, "TBWIDGETS_CACHE_DIR": str(base / "cache"), "GIST_ID": ""}
