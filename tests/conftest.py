@@ -10,6 +10,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from tests.bad_inputs import pytest_configure  # noqa: E402
 from tests.fakes.gist_server import fake_gist_api, fake_gist_env  # noqa: E402
 
-__all__ = ["fake_gist_api", "fake_gist_env"]
+__all__ = ["fake_gist_api", "fake_gist_env", "pytest_configure"]
