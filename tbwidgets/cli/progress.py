@@ -1,4 +1,7 @@
-"""CLI listeners: a live status line on a terminal, plain one-line-per-event text otherwise."""
+"""CLI listeners: a live status line on a terminal, plain one-line-per-event text otherwise.
+
+Both write through `console.fit`, so a summary holding "≤" or "—" prints under any encoding.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import sys
 import time
 from typing import TextIO
 
+from tbwidgets.cli.console import fit
 from tbwidgets.core import CheckFinished, CheckProgress, CheckStarted, Event, RunFinished, RunStarted
 
 STATUS_MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
@@ -30,7 +34,7 @@ class PlainProgress:
             )
 
     def _write(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        print(fit(line, self.stream), file=self.stream, flush=True)
 
 
 class LiveProgress:
@@ -50,13 +54,11 @@ class LiveProgress:
             self._draw(event.fraction, event.note)
         elif isinstance(event, CheckFinished):
             r = event.result
-            self._clear()
-            mark = STATUS_MARKS[r.status.value]
-            print(
-                f"{mark:<5} {r.check_id:<28} {r.duration_s:6.2f}s  {r.summary}", file=self.stream, flush=True
-            )
+            self.clear()
+            line = f"{STATUS_MARKS[r.status.value]:<5} {r.check_id:<28} {r.duration_s:6.2f}s  {r.summary}"
+            print(fit(line, self.stream), file=self.stream, flush=True)
         elif isinstance(event, RunFinished):
-            self._clear()
+            self.clear()
 
     def _draw(self, fraction: float, note: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -66,10 +68,11 @@ class LiveProgress:
         width = shutil.get_terminal_size((100, 20)).columns
         filled = int(fraction * 20)
         line = f"{self._position} [{'#' * filled}{'.' * (20 - filled)}] {fraction:4.0%} {note}"
-        self.stream.write("\r" + line[: width - 1].ljust(width - 1))
+        self.stream.write("\r" + fit(line[: width - 1].ljust(width - 1), self.stream))
         self.stream.flush()
 
-    def _clear(self) -> None:
+    def clear(self) -> None:
+        """Erase the status line (before other output, e.g. after Ctrl-C)."""
         width = shutil.get_terminal_size((100, 20)).columns
         self.stream.write("\r" + " " * (width - 1) + "\r")
         self.stream.flush()

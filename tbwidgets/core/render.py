@@ -35,7 +35,13 @@ td,th{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left}th{background
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;font-size:.8rem}
 dl.model{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0 0 1rem}
 dl.model dt{color:#57606a}dl.model dd{margin:0}
+.incomplete{border:1px solid #d4a72c;background:#fff8c5;border-radius:6px;padding:.5rem .75rem}
+.findings{border:1px solid #d0d7de;border-radius:6px;padding:.25rem .9rem;margin:0 0 1rem}
+.findings h2{font-size:1rem;margin:.4rem 0}.findings li{margin:.25rem 0}.findings .fix{color:#57606a}
 """
+
+# A finding's level → the status whose colours show it (findings are not check results).
+_FINDING_STATUS = {"info": Status.SKIPPED, "warn": Status.WARN, "error": Status.ERROR}
 
 
 def report_html(report: Report) -> str:
@@ -49,7 +55,9 @@ def report_html(report: Report) -> str:
         f"<h1>{name} {_badge(report.status)}</h1>",
         f"<p class='sub'>{when} · {report.duration_s:.1f} s"
         f"{' · stopped by the user' if report.cancelled else ''}</p>",
+        _incomplete_block(report),
         _model_block(model),
+        _findings_block(model.get("findings") or []),
         "<p class='counts'>"
         + "".join(f"<span>{_badge(Status(s))} {n}</span>" for s, n in report.counts().items() if n)
         + "</p>",
@@ -62,6 +70,33 @@ def report_html(report: Report) -> str:
 def _badge(status: Status) -> str:
     fg, bg = STATUS_COLOURS[status]
     return f"<span class='badge' style='color:{fg};background:{bg}'>{status.value}</span>"
+
+
+def _incomplete_block(report: Report) -> str:
+    if not report.cancelled:
+        return ""
+    not_done = sum(r.summary.startswith(("Not run", "Not finished")) for r in report.results)
+    return (
+        "<p class='incomplete'><strong>Incomplete:</strong> the run was stopped before the end"
+        f"{f'; {not_done} of {len(report.results)} checks did not finish' if not_done else ''}. "
+        "The results below are those finished before the stop.</p>"
+    )
+
+
+def _findings_block(findings: Any) -> str:
+    """What the loader noticed (e.g. config and model disagree): shown above the check results."""
+    if not findings:
+        return ""
+    items = []
+    for f in findings:
+        level = str(f.get("level", "info"))
+        fg, bg = STATUS_COLOURS[_FINDING_STATUS.get(level, Status.SKIPPED)]
+        fix = f" <span class='fix'>What to do: {html.escape(str(f['fix']))}</span>" if f.get("fix") else ""
+        items.append(
+            f"<li><span class='badge' style='color:{fg};background:{bg}'>{html.escape(level)}</span> "
+            f"{html.escape(str(f.get('message', '')))}{fix}</li>"
+        )
+    return f"<section class='findings'><h2>Found while loading</h2><ul>{''.join(items)}</ul></section>"
 
 
 def _model_block(model: dict[str, Any] | Any) -> str:
@@ -131,6 +166,10 @@ def report_junit(report: Report) -> str:
         skipped=str(counts["skipped"]),
         time=f"{report.duration_s:.3f}",
     )
+    if report.cancelled:
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="incomplete", value="true")
+    _junit_findings(suite, report.model.get("findings") or [])
     for r in report.results:
         case = ET.SubElement(
             suite,
@@ -147,3 +186,17 @@ def report_junit(report: Report) -> str:
             ET.SubElement(case, "system-out").text = f"WARN: {r.summary}\n{r.details}"
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def _junit_findings(suite: ET.Element, findings: Any) -> None:
+    """Load findings as one passing test case holding their text: CI shows them without failing the
+    build (they do not change the exit code either; the checks judge the model)."""
+    if not findings:
+        return
+    case = ET.SubElement(suite, "testcase", classname="loading", name="loading.findings", time="0.000")
+    lines = []
+    for f in findings:
+        fix = f"\n  What to do: {f['fix']}" if f.get("fix") else ""
+        lines.append(f"{str(f.get('level', '')).upper()}: {f.get('message', '')}{fix}")
+    ET.SubElement(case, "system-out").text = "\n".join(lines)
+    suite.set("tests", str(int(suite.get("tests", "0")) + 1))

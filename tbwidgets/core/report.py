@@ -65,6 +65,7 @@ class Report:
         return {
             "status": self.status.value,
             "cancelled": self.cancelled,
+            "incomplete": self.cancelled,  # stopped early: checks marked "Not run" are missing, not passed
             "duration_s": round(self.duration_s, 3),
             "started_at": self.started_at,
             "counts": self.counts(),
