@@ -13,31 +13,27 @@ import hashlib
 import json
 import logging
 import os
-import re
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
-
-from tbwidgets._version import __version__
 from tbwidgets.loading import gist_messages as msg
 from tbwidgets.loading.cache import CachedGist, GistCache
 from tbwidgets.loading.errors import GistError
-from tbwidgets.loading.gist_ref import RAW_GIST_HOST, REVISION, parse_gist_id, parse_gist_ref
+from tbwidgets.loading.gist_ref import REVISION, parse_gist_id, parse_gist_ref
+from tbwidgets.loading.http_client import Client, Reply
 from tbwidgets.loading.model import Provenance
+from tbwidgets.loading.progress import ProgressFn
 
 __all__ = ["GistError", "GistFiles", "fetch_gist", "parse_gist_id", "parse_gist_ref"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.github.com"
-API_VERSION = "2022-11-28"
-USER_AGENT = f"tbwidgets/{__version__}"
+DEFAULT_TIMEOUT_S = 30.0  # the whole fetch; GitHub answers in well under a second when healthy
+DEFAULT_MAX_FILE_BYTES = 1_000_000  # a Transformer Builder model.py is a few kB
 MAX_JSON_BYTES = 64_000_000  # the API truncates each file near 1 MB, and a gist holds at most 300 files
 
 
@@ -50,82 +46,7 @@ class GistFiles:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    complete: bool  # False when reading stopped at the size limit
-
-
-@dataclass
-class _Client:
-    """One fetch's HTTP settings; `get` retries 5xx, timeouts and connection errors with backoff."""
-
-    api: str
-    token: str | None
-    timeout: float
-    attempts: int
-    backoff_s: float
-    session: requests.Session = field(default_factory=requests.Session)
-
-    def _headers(self, url: str) -> dict[str, str]:
-        headers = {
-            "Accept": "application/vnd.github+json",
-            "User-Agent": USER_AGENT,
-            "X-GitHub-Api-Version": API_VERSION,
-        }
-        host = urlsplit(url).netloc.lower()
-        if self.token and host in {urlsplit(self.api).netloc.lower(), RAW_GIST_HOST}:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return headers
-
-    def _once(self, url: str, limit: int) -> _Reply:
-        with self.session.get(url, headers=self._headers(url), timeout=self.timeout, stream=True) as resp:
-            body, size = [], 0
-            for chunk in resp.iter_content(65536):
-                body.append(chunk)
-                size += len(chunk)
-                if size > limit:  # enough to know it is too big; do not read the rest
-                    return _Reply(resp.status_code, resp.headers, b"".join(body), complete=False)
-            return _Reply(resp.status_code, resp.headers, b"".join(body), complete=True)
-
-    def get(self, url: str, limit: int) -> _Reply:
-        host = urlsplit(url).netloc
-        failure: GistError | None = None
-        for attempt in range(self.attempts):
-            if attempt:
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-            try:
-                reply = self._once(url, limit)
-            except (
-                requests.exceptions.InvalidURL,
-                requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema,
-            ) as exc:
-                raise msg.bad_address(url, exc) from None
-            except requests.Timeout:
-                failure = msg.timed_out(host, self.timeout, self.attempts)
-                continue
-            except requests.RequestException as exc:
-                failure = msg.no_connection(host, _short_reason(exc), self.attempts)
-                continue
-            if reply.status < 500:
-                return reply
-            what = f"HTTP {reply.status} from {host}"
-            failure = msg.unavailable(what, reply.status, self.attempts)
-        assert failure is not None  # attempts >= 1 and every failed attempt sets it
-        raise failure
-
-
-def _short_reason(exc: Exception) -> str:
-    """The innermost reason of a requests error, without the long urllib3 wrapper text."""
-    text = str(exc.args[0]) if exc.args else str(exc)
-    found = re.search(r"\[Errno -?\d+\][^')\"]*|Connection refused|Name or service not known", text)
-    return found.group(0).strip() if found else text[:200]
-
-
-def _api_message(reply: _Reply) -> str:
+def _api_message(reply: Reply) -> str:
     try:
         data = json.loads(reply.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -133,7 +54,7 @@ def _api_message(reply: _Reply) -> str:
     return str(data.get("message", ""))[:200] if isinstance(data, dict) else ""
 
 
-def _raise_for_status(reply: _Reply, url: str, gist_id: str, revision: str | None, has_token: bool) -> None:
+def _raise_for_status(reply: Reply, url: str, gist_id: str, revision: str | None, has_token: bool) -> None:
     status = reply.status
     if status == 200:
         return
@@ -148,7 +69,7 @@ def _raise_for_status(reply: _Reply, url: str, gist_id: str, revision: str | Non
     raise msg.unexpected_status(status, url, _api_message(reply))
 
 
-def _load_payload(reply: _Reply, gist_id: str) -> dict[str, Any]:
+def _load_payload(reply: Reply, gist_id: str) -> dict[str, Any]:
     try:
         text = reply.body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -162,14 +83,14 @@ def _load_payload(reply: _Reply, gist_id: str) -> dict[str, Any]:
     return payload
 
 
-def _entry_bytes(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> _Reply:
+def _entry_bytes(client: Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> Reply:
     """One file's bytes: inline content, or its raw_url when the API truncated it (GitHub: ~1 MB)."""
     content = entry.get("content")
     if entry.get("truncated") or not isinstance(content, str):
         raw_url = entry.get("raw_url")
         if not isinstance(raw_url, str) or not raw_url:
             raise msg.bad_answer(gist_id, f"file {name} is truncated and has no raw_url")
-        reply = client.get(raw_url, limit)
+        reply = client.get(raw_url, limit, label=name)
         if reply.status != 200:
             raise msg.unexpected_status(reply.status, raw_url, _api_message(reply))
         return reply
@@ -182,10 +103,10 @@ def _entry_bytes(client: _Client, gist_id: str, name: str, entry: Mapping[str, A
         raise msg.not_utf8(gist_id, name, exc) from None
     except ValueError:
         raise msg.bad_answer(gist_id, f"file {name} has invalid base64 content") from None
-    return _Reply(200, {}, data, complete=True)
+    return Reply(200, {}, data, complete=True)
 
 
-def _file_text(client: _Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> str:
+def _file_text(client: Client, gist_id: str, name: str, entry: Mapping[str, Any], limit: int) -> str:
     """The whole text of one file entry, refusing files over `limit` bytes and non-UTF-8 ones."""
     size = entry.get("size")
     if isinstance(size, int) and size > limit:
@@ -228,10 +149,10 @@ def _from_cache(hit: CachedGist, required: tuple[str, ...]) -> GistFiles:
 
 
 def _download(
-    client: _Client, gist_id: str, revision: str | None, max_file_bytes: int, required: tuple[str, ...]
+    client: Client, gist_id: str, revision: str | None, max_file_bytes: int, required: tuple[str, ...]
 ) -> GistFiles:
     url = f"{client.api}/gists/{gist_id}" + (f"/{revision}" if revision else "")
-    reply = client.get(url, MAX_JSON_BYTES)
+    reply = client.get(url, MAX_JSON_BYTES, label=f"gist {gist_id}")
     _raise_for_status(reply, url, gist_id, revision, has_token=bool(client.token))
     payload = _load_payload(reply, gist_id)
     entries: dict[str, Any] = payload["files"]
@@ -267,17 +188,20 @@ def fetch_gist(
     api_url: str | None = None,
     cache_dir: str | Path | None = None,
     refresh: bool = False,
-    timeout: float = 15.0,
-    max_file_bytes: int = 1_000_000,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     required: tuple[str, ...] = ("model.py",),
     attempts: int = 3,
     backoff_s: float = 0.5,
+    progress: ProgressFn | None = None,
 ) -> GistFiles:
     """Fetch every file of a gist (id or URL), at `revision` or the URL's revision, else the latest.
 
     A pinned revision already cached is returned without network unless `refresh`. When the network
     fails (connection, timeout, 5xx after `attempts` tries with backoff `backoff_s`·2^n, or a spent
-    rate limit), the cached copy is used with `provenance.from_cache=True`. Raises `GistError`.
+    rate limit), the cached copy is used with `provenance.from_cache=True`. `timeout` bounds the whole
+    fetch (every request with its body, retries and backoff); `progress` gets bytes so far. Raises
+    `GistError` (`EmptySourceError` for an empty id, `NotAGistError` for another URL).
     """
     gist_id, url_revision = parse_gist_ref(gist)
     revision = revision.strip() if revision else url_revision
@@ -286,7 +210,7 @@ def fetch_gist(
     revision = revision.lower() if revision else None
     token = (token or os.environ.get("GITHUB_TOKEN") or "").strip() or None
     cache = GistCache(cache_dir)
-    client = _Client(_resolve_api(api_url), token, timeout, max(1, attempts), backoff_s)
+    client = Client(_resolve_api(api_url), token, timeout, max(1, attempts), backoff_s, progress)
     try:
         if revision and not refresh and (hit := cache.load(gist_id, revision)):
             return _from_cache(hit, required)

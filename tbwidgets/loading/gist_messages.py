@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from tbwidgets.loading.errors import GistError
+from tbwidgets.loading.errors import EmptySourceError, GistError, NotAGistError
 
 TOKEN_HELP = (
     "set the GITHUB_TOKEN environment variable to a GitHub personal access token (no scopes are needed "
@@ -107,10 +107,19 @@ def unavailable(what: str, status: int | None, attempts: int) -> GistError:
     )
 
 
-def timed_out(host: str, timeout: float, attempts: int) -> GistError:
+def timed_out(
+    host: str, timeout: float, attempts: int, got: int, total: int | None, headers_seen: bool
+) -> GistError:
+    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    if headers_seen:
+        of = f" of {total:,}" if total else ""
+        cause = f"Downloading from {host} did not finish within {timeout:g} s ({got:,}{of} bytes received; {tries})."
+    else:
+        cause = f"{host} did not answer within {timeout:g} s ({tries})."
     return TransientGistError(
-        f"{host} did not answer within {timeout:g} s ({attempts} attempt{'s' if attempts != 1 else ''}).",
-        "Check the internet connection and try again later; on a slow link pass a larger timeout=.",
+        cause,
+        "Check the internet connection and try again later; on a slow link pass a larger timeout= to "
+        "load_model (CLI: --timeout SECONDS).",
     )
 
 
@@ -159,7 +168,7 @@ def oversize(gist_id: str, name: str, size: int, limit: int, exact: bool = True)
     return GistError(
         f"File {name} in gist {gist_id} is {amount}, above the {limit:,}-byte limit.",
         "A Transformer Builder model.py is a few kB: check that this is the right gist. If you trust it, "
-        "pass a larger max_file_bytes=.",
+        "pass a larger max_file_bytes= to load_model (CLI: --max-file-bytes N).",
     )
 
 
@@ -172,8 +181,32 @@ def missing_files(gist_id: str, missing: Iterable[str], present: Iterable[str]) 
     )
 
 
+def empty_source(what: str = "gist id", value: str = "") -> EmptySourceError:
+    """The source is empty or blank, most often an unset environment variable such as $GIST_ID."""
+    return EmptySourceError(
+        f"no {what} given — is GIST_ID set? (the {what} is {value!r})",
+        "Set GIST_ID to your gist's 32-character id (the end of its URL, "
+        "https://gist.github.com/<user>/<id>) or pass the gist URL; to try the built-in example, use "
+        "`tbwidgets validate --example` or load_model() with no source.",
+    )
+
+
 def bad_reference(text: str) -> GistError:
-    return GistError(
+    if "://" in text or text.lower().startswith(("www.", "github.com/")):
+        github = "github.com" in text.lower()
+        hint = (
+            " It is a GitHub page, not a gist: clone the repository and pass the folder holding model.py, "
+            "or put model.py (and its other .py files) in a gist."
+            if github
+            else ""
+        )
+        return NotAGistError(
+            f"{text} is not a gist URL (tbwidgets loads gist pages, raw and embed URLs, gist ids, "
+            f"folders and model.py files).{hint}",
+            "Pass the gist's URL, such as https://gist.github.com/<user>/<id>, or its 32-character id "
+            "(e.g. 8c78c86843e7253f6d66f4339ae15275).",
+        )
+    return NotAGistError(
         f"{text!r} is not a gist id or gist URL.",
         "Pass the 32-character id (e.g. 8c78c86843e7253f6d66f4339ae15275) or the gist's URL, such as "
         "https://gist.github.com/<user>/<id>.",

@@ -1,7 +1,9 @@
 """Gist ids, URLs and revisions: turn what a user pastes into (id, revision).
 
-Accepted: a 32-hex id, a 20-hex or numeric id (older gists), and gist, API and raw URLs, with or
-without scheme, `#file-…` anchor, `.git` suffix or a revision sha in the path.
+Accepted: a 32-hex id, a 20-hex or numeric id (older gists), and gist page, API, raw and embed
+(`<id>.js`) URLs, with or without scheme, user, `#file-…` anchor, `.git` suffix or a revision sha in
+the path. An empty text is an `EmptySourceError` (usually an unset $GIST_ID); any other text or URL
+is refused by name, unmangled.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ def _id_kind(segment: str) -> int:
 def parse_gist_ref(text: str) -> tuple[str, str | None]:
     """Gist id and the revision named in a URL (or None) from an id or any gist/API URL."""
     raw = (text or "").strip()
+    if not raw:
+        raise msg.empty_source("gist id", text or "")
     if _id_kind(raw) < 3:
         return raw.lower(), None
     url = raw if "://" in raw else f"https://{raw}"
     parts = urlsplit(url)
-    segments = [s.removesuffix(".git") for s in parts.path.split("/") if s]
+    segments = [s.removesuffix(".git").removesuffix(".js") for s in parts.path.split("/") if s]
     if "gists" in segments:  # API URL: {api}/gists/{id}[/{sha}]
         i = segments.index("gists")
         rest = segments[i + 1 : i + 3]

@@ -9,25 +9,39 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from tbwidgets.loading import local_modules
 from tbwidgets.loading.adapter import ModelAdapter
 from tbwidgets.loading.config import normalize_config, read_config, read_config_text
+from tbwidgets.loading.device import check_device
 from tbwidgets.loading.errors import LoadError
 from tbwidgets.loading.facts import FactsResult, compute_facts, find_max_len, find_token_embedding, probe
 from tbwidgets.loading.model import Finding, LoadedModel, Provenance, Task
+from tbwidgets.loading.progress import ProgressFn
+from tbwidgets.loading.resolve import resolve
 from tbwidgets.loading.source import discover_class, import_code, instantiate
 from tbwidgets.loading.task import detect_task, parse_task
 
 EXAMPLE_NAME = "TinyGPT (built-in example)"
+DEFAULT_TIMEOUT_S = 30.0  # the whole gist fetch (see gist.fetch_gist)
+DEFAULT_MAX_FILE_BYTES = 1_000_000
 
-_GIST_LIKE = re.compile(r"^[0-9a-fA-F]{20,}$|^\d{4,}$|gist\.github|api\.github\.com/gists|^gist:", re.I)
+
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    """How to fetch and import: passed down from load_model unchanged."""
+
+    timeout: float = DEFAULT_TIMEOUT_S
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    progress: ProgressFn | None = None
+    cancel: Callable[[], bool] | None = None
 
 
 @dataclasses.dataclass
@@ -59,17 +73,27 @@ def load_model(
     refresh: bool = False,
     device: str | torch.device | None = None,
     api_url: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | Callable[[], bool] | None = None,
 ) -> LoadedModel:
     """Load a model from a gist id/URL, a folder or model.py path, an nn.Module, or a LoadedModel.
 
     With nothing given, loads the built-in example (a small GPT). `config` is a dict or a
     config.json path; a gist's or folder's config.json is used when it is None. `model_name` picks
     the class in model.py; `task` overrides task detection ("causal-lm", "masked-lm",
-    "classification"). `token`, `revision`, `cache_dir`, `refresh` and `api_url` go to the gist fetch.
+    "classification"). `token`, `revision`, `cache_dir`, `refresh` and `api_url` go to the gist fetch;
+    `timeout` (seconds) bounds the whole fetch and `max_file_bytes` the size of each gist file.
+    `progress` gets LoadProgress notes (bytes downloaded, a slow import); setting `cancel` (an Event
+    or a callable returning True) stops a running import of model.py with `LoadInterrupted`.
+    An empty source (`""`, e.g. an unset $GIST_ID) is an `EmptySourceError`, never the example.
     """
+    check_device(device)  # before any download or import: a wrong device fails at once
     if isinstance(source, LoadedModel):
         return _retask(source, task, device)
-    kind, value = _resolve(source, gist_id=gist_id, path=path, model=model)
+    kind, value = resolve(source, gist_id=gist_id, path=path, model=model)
+    opts = _Options(timeout, max_file_bytes, progress, _cancel_fn(cancel))
     raw = read_config(config)
     if kind == "module":
         built = _Built(value, model_name or type(value).__name__, Provenance("module"), raw)
@@ -77,58 +101,17 @@ def load_model(
     elif kind == "example":
         built = _example(raw)
     elif kind == "path":
-        built = _from_path(Path(value), raw, model_name)
+        built = _from_path(Path(value), raw, model_name, opts)
     else:
-        gist = _fetch(value, revision, token, cache_dir, refresh, api_url)
-        built = _from_gist(gist, raw, model_name)
+        gist = _fetch(value, revision, token, cache_dir, refresh, api_url, opts)
+        built = _from_gist(gist, raw, model_name, opts)
     return _finish(built, task, device)
 
 
-def _resolve(source: Any, *, gist_id: Any, path: Any, model: Any) -> tuple[str, Any]:
-    given = [x for x in (source, gist_id, path, model) if x is not None]
-    if len(given) > 1:
-        raise LoadError(
-            "load_model got more than one model source.", "Pass only one of source, gist_id, path, model."
-        )
-    value = given[0] if given else None
-    if value is None:
-        return "example", None
-    if isinstance(value, nn.Module):
-        return "module", value
-    if model is not None:
-        raise LoadError(
-            f"model= must be an nn.Module, not {type(model).__name__}.", "Pass the model instance."
-        )
-    if gist_id is not None:
-        return "gist", str(gist_id)
-    if not isinstance(value, (str, Path)):
-        raise LoadError(
-            f"Cannot load a model from a {type(value).__name__}.",
-            "Pass a gist id or URL, a folder or model.py path, an nn.Module or a LoadedModel.",
-        )
-    p = Path(value).expanduser()
-    if p.exists():
-        return "path", p
-    if path is None and isinstance(value, str) and _looks_like_gist(value.strip()):
-        return "gist", value.strip()
-    raise LoadError(
-        f"Path not found: {p}",
-        "Check the path (a folder holding model.py, or the model.py file). A gist id is 32 hex "
-        "characters, or paste the gist URL.",
-    )
-
-
-def _looks_like_gist(text: str) -> bool:
-    """A gist id or URL, as the gist client parses them (a rough pattern until it is importable)."""
-    try:
-        from tbwidgets.loading.gist import parse_gist_id
-    except ImportError:
-        return bool(_GIST_LIKE.search(text))
-    try:
-        parse_gist_id(text)
-    except LoadError:
-        return False
-    return True
+def _cancel_fn(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], bool] | None:
+    if cancel is None:
+        return None
+    return cancel.is_set if isinstance(cancel, threading.Event) else cancel
 
 
 def _example(raw: dict[str, Any] | None) -> _Built:
@@ -145,7 +128,7 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _from_path(p: Path, raw: dict[str, Any] | None, model_name: str | None) -> _Built:
+def _from_path(p: Path, raw: dict[str, Any] | None, model_name: str | None, opts: _Options) -> _Built:
     file = p / "model.py" if p.is_dir() else p
     if not file.is_file():
         listing = ", ".join(sorted(x.name for x in p.iterdir())[:12]) or "nothing"
@@ -160,18 +143,29 @@ def _from_path(p: Path, raw: dict[str, Any] | None, model_name: str | None) -> _
         text = cfg_file.read_text(encoding="utf-8")
         raw, files["config.json"] = read_config_text(text, str(cfg_file)), _sha(text)
     source = Provenance("path", path=str(p), files=files)
-    return _from_code(code, str(file), file.parent, raw, model_name, source)
+    local = local_modules.from_folder(file)
+    return _from_code(code, str(file), local, raw, model_name, source, opts)
 
 
-def _fetch(gist: str, revision: Any, token: Any, cache_dir: Any, refresh: bool, api_url: Any) -> Any:
+def _fetch(
+    gist: str, revision: Any, token: Any, cache_dir: Any, refresh: bool, api_url: Any, opts: _Options
+) -> Any:
     from tbwidgets.loading.gist import fetch_gist  # lazy: requests and the HTTP client only when needed
 
     return fetch_gist(
-        gist, revision=revision, token=token, api_url=api_url, cache_dir=cache_dir, refresh=refresh
+        gist,
+        revision=revision,
+        token=token,
+        api_url=api_url,
+        cache_dir=cache_dir,
+        refresh=refresh,
+        timeout=opts.timeout,
+        max_file_bytes=opts.max_file_bytes,
+        progress=opts.progress,
     )
 
 
-def _from_gist(gist: Any, raw: dict[str, Any] | None, model_name: str | None) -> _Built:
+def _from_gist(gist: Any, raw: dict[str, Any] | None, model_name: str | None, opts: _Options) -> _Built:
     files: dict[str, str] = dict(gist.files)
     source: Provenance = gist.provenance
     py = ["model.py"] if "model.py" in files else [n for n in files if n.endswith(".py")]
@@ -183,33 +177,36 @@ def _from_gist(gist: Any, raw: dict[str, Any] | None, model_name: str | None) ->
     if raw is None and "config.json" in files:
         raw = read_config_text(files["config.json"], f"{source.label} config.json")
     filename = f"<{source.label}>/{py[0]}"
-    return _from_code(files[py[0]], filename, None, raw, model_name, source)
+    local = local_modules.from_gist(files, py[0], source.label)
+    return _from_code(files[py[0]], filename, local, raw, model_name, source, opts)
 
 
 def _from_code(
     code: str,
     filename: str,
-    folder: Path | None,
+    local: local_modules.LocalFiles,
     raw: dict[str, Any] | None,
     model_name: str | None,
     source: Provenance,
+    opts: _Options,
 ) -> _Built:
     cfg = normalize_config(raw)
-    imported = import_code(code, filename, folder)
+    imported = import_code(code, filename, local=local, progress=opts.progress, cancel=opts.cancel)
     name = model_name or cfg.get("model_name")
     name_from = "model_name argument" if model_name else "config model_name"
     cls, how, findings = discover_class(
         imported.module, code, name if isinstance(name, str) else None, name_from=name_from
     )
     module, note = instantiate(cls, cfg)
+    findings += imported.findings
     if imported.missing:
         from tbwidgets.loading.deps import missing_message
 
-        cause, fix = missing_message(imported.missing)
+        where = "gist" if local.folder is None else "folder"
+        cause, fix = missing_message(imported.missing, "model.py", where, local.texts)
         findings.append(Finding("warn", cause + " The model built anyway (optional imports?).", fix))
-    return _Built(
-        module.eval(), cls.__name__, source, raw, code, f"{note}; {how}", findings, imported.missing
-    )
+    packages = [m for m in imported.missing if m.get("package")]  # only these have an install line
+    return _Built(module.eval(), cls.__name__, source, raw, code, f"{note}; {how}", findings, packages)
 
 
 def _inspect(
@@ -255,6 +252,7 @@ def _finish(built: _Built, task: str | Task | None, device: str | torch.device |
 
 
 def _retask(loaded: LoadedModel, task: str | Task | None, device: str | torch.device | None) -> LoadedModel:
+    """The same LoadedModel on another device or with another task (no reload)."""
     if device is not None:
         loaded.module.to(device)
         first = next(iter(loaded.module.parameters()), None)

@@ -1,102 +1,31 @@
 """model.py → model class → instance: import the code, find the model class, call its constructor.
 
-The code is imported as its own module (`tbwidgets_user_model_<sha8>`), never exec'd into the
-caller's globals; the module stays in `sys.modules` so dataclasses, pickling and tracebacks work.
-Its folder is on `sys.path` only while it runs, so sibling files can be imported.
+The import itself (a private package per load, its sibling files as submodules) lives in
+user_import; this module picks the class and builds it.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
-import linecache
-import sys
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from tbwidgets.loading import deps
 from tbwidgets.loading.config import canonical_key
 from tbwidgets.loading.errors import LoadError
 from tbwidgets.loading.model import Finding
+from tbwidgets.loading.user_import import ImportedCode, import_code
+
+__all__ = ["ImportedCode", "defined_modules", "discover_class", "import_code", "instantiate"]
 
 INIT_SEED = 0
 """Seed for the constructor's random init, so re-loading the same code gives the same weights."""
 
 _TOKEN_PARAM = ("token", "ids", "idx")
-
-
-@dataclass
-class ImportedCode:
-    module: types.ModuleType
-    missing: list[dict[str, str]] = field(default_factory=list)
-
-
-def _syntax_error(exc: SyntaxError, filename: str) -> LoadError:
-    line = (exc.text or "").rstrip("\n")
-    caret = " " * max((exc.offset or 1) - 1, 0) + "^"
-    shown = f"\n    {line}\n    {caret}" if line else ""
-    return LoadError(
-        f"{filename}:{exc.lineno}: syntax error: {exc.msg}{shown}",
-        "Fix that line in model.py, or re-export the model from Transformer Builder.",
-    )
-
-
-def import_code(code: str, filename: str, folder: Path | None = None) -> ImportedCode:
-    """Execute model.py text as a fresh module; errors become LoadErrors that name file and line."""
-    try:
-        compiled = compile(code, filename, "exec")
-    except SyntaxError as exc:
-        raise _syntax_error(exc, filename) from None
-    local = {p.stem for p in folder.glob("*.py")} if folder is not None else set()
-    missing = deps.missing_packages(code, local)
-    name = "tbwidgets_user_model_" + hashlib.sha256(code.encode()).hexdigest()[:8]
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    # Tracebacks and inspect.getsource read lines through linecache; gist code has no file on disk.
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    sys.modules[name] = module
-    if folder is not None:
-        sys.path.insert(0, str(folder))
-    try:
-        exec(compiled, module.__dict__)
-    except ModuleNotFoundError as exc:
-        sys.modules.pop(name, None)
-        top = (exc.name or "").split(".")[0]
-        gone = missing or ([{"module": top, "package": deps.package_for(top)}] if top else [])
-        if not gone or deps.is_available(top):
-            raise _user_error(exc, filename) from exc
-        cause, fix = deps.missing_message(gone)
-        raise LoadError(cause, fix) from None
-    except (Exception, SystemExit) as exc:  # user code: any error (even sys.exit) becomes a LoadError
-        sys.modules.pop(name, None)
-        raise _user_error(exc, filename) from exc
-    finally:
-        if folder is not None and str(folder) in sys.path:
-            sys.path.remove(str(folder))
-    return ImportedCode(module, missing)
-
-
-def _user_error(exc: BaseException, filename: str) -> LoadError:
-    return LoadError(
-        f"{filename} raised {type(exc).__name__} while being imported: {exc}{_where(exc, filename)}",
-        "Fix model.py at that line, or re-export the model from Transformer Builder.",
-    )
-
-
-def _where(exc: BaseException, filename: str) -> str:
-    frames = (
-        [f for f in inspect.getinnerframes(exc.__traceback__) if f.filename == filename]
-        if exc.__traceback__
-        else []
-    )
-    return f" (at {filename}:{frames[-1].lineno})" if frames else ""
 
 
 def defined_modules(module: types.ModuleType) -> list[type[nn.Module]]:

@@ -2,7 +2,8 @@
 
 It answers like api.github.com for what tbwidgets uses: ``GET /gists/{id}``, ``GET /gists/{id}/{sha}``
 and raw file URLs (``/{owner}/{id}/raw/{sha}/{name}``, pointing back to itself). Failures are scripted
-(`fail_next`, `rate_limit_next`, `stall_next`) and every request is logged with its headers.
+(`fail_next`, `rate_limit_next`, `stall_next`, `drip_next`) and every request is logged with its headers.
+`silent_server()` is a socket that accepts connections and never answers at all.
 
 In pytest (fixtures exported by ``tests/conftest.py``)::
 
@@ -85,6 +86,7 @@ class _Scripted:
     delay: float
     times: int
     path: str | None  # only requests whose path starts with this
+    drip_s: float = 0.0  # > 0: send the headers, then the body one byte every drip_s seconds
 
 
 def _as_bytes(content: Content) -> bytes:
@@ -224,6 +226,14 @@ class FakeGistAPI:
         """Wait `seconds` before answering the next `times` requests normally (to provoke timeouts)."""
         self._push(_Scripted(None, {}, b"", seconds, times, path))
 
+    def drip_next(self, every_s: float, *, times: int = 1, path: str | None = None) -> None:
+        """Answer the next `times` requests normally, but send the body one byte every `every_s` s.
+
+        Headers (with the full Content-Length) go out at once, so only an overall deadline catches it:
+        a per-read timeout longer than `every_s` never fires.
+        """
+        self._push(_Scripted(None, {}, b"", 0.0, times, path, drip_s=every_s))
+
     def _push(self, item: _Scripted) -> None:
         with self._lock:
             self._script.append(item)
@@ -297,6 +307,7 @@ def _error_body(message: str) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     api: FakeGistAPI  # set on the subclass made in FakeGistAPI.start
     protocol_version = "HTTP/1.1"
+    drip_s = 0.0  # set per request from the script (see FakeGistAPI.drip_next)
 
     def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
         pass
@@ -325,6 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
         if delay and api._stopping.wait(delay):
             self.close_connection = True
             return  # server stopping: drop the answer
+        self.drip_s = scripted.drip_s if scripted else 0.0
         try:
             if scripted is not None and scripted.status is not None:
                 self._send(scripted.status, scripted.body, scripted.headers)
@@ -360,7 +372,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if not self.drip_s:
+            self.wfile.write(body)
+            return
+        self.wfile.flush()
+        for i in range(len(body)):  # trickle: each byte arrives well within any per-read timeout
+            if self.api._stopping.wait(self.drip_s):
+                self.close_connection = True
+                return
+            self.wfile.write(body[i : i + 1])
+            self.wfile.flush()
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[str]:
+    """A base URL whose server accepts TCP connections (the kernel's backlog) and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)  # never accept(): connects succeed, requests are swallowed, nothing comes back
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
 
 
 def serve_fake_gist_api(gists: Mapping[str, Mapping[str, Content]] | None = None) -> tuple[FakeGistAPI, str]:

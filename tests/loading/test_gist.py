@@ -379,10 +379,13 @@ def test_parse_gist_ref(text: str, expected: tuple[str, str | None]) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "hello", "abc123", "g" * 32, "https://example.com/foo", "https://gist.github.com/tb-user"]
-)
-def test_parse_rejects_junk_with_a_helpful_message(text: str) -> None:
-    with pytest.raises(GistError, match="not a gist id") as info:
+    ("text", "words"),
+    [("hello", "not a gist id"), ("abc123", "not a gist id"), ("g" * 32, "not a gist id"),
+     ("https://example.com/foo", "https://example.com/foo is not a gist URL"),
+     ("https://gist.github.com/tb-user", "https://gist.github.com/tb-user is not a gist URL")],
+)  # fmt: skip
+def test_parse_rejects_junk_with_a_helpful_message(text: str, words: str) -> None:
+    with pytest.raises(GistError, match=words) as info:
         parse_gist_id(text)
     assert "32-character" in info.value.fix
 
