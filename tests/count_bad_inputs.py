@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections import Counter
 
-AREAS = ["tests/cli", "tests/core", "tests/api", "tests/widgets", "tests/loading"]
+AREAS = ["tests/cli", "tests/core", "tests/test_api.py", "tests/widgets", "tests/loading"]
 
 
 def collect(paths: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from tbwidgets.cli.outputs import write_reports
 if TYPE_CHECKING:
     from tbwidgets.core import Check, Event, Report
     from tbwidgets.loading import LoadedModel
+    from tbwidgets.loading.progress import LoadProgress
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -50,11 +51,11 @@ def load(kwargs: dict[str, Any], debug: bool) -> LoadedModel | None:
     from tbwidgets.loading.errors import LoadInterrupted
 
     try:
-        loaded = load_model(**kwargs)
+        loaded = load_model(**kwargs, progress=_LoadProgressPrinter())
     except LoadInterrupted as exc:
         if debug:
             traceback.print_exc()
-        say(f"Interrupted: {exc.cause}; no check ran, so no report was written.")
+        say(f"Interrupted: {exc.cause.rstrip('. ')}; no check ran, so no report was written.")
         raise Interrupted() from None
     except LoadError as exc:
         explain(exc.cause, exc.fix, debug)
@@ -81,14 +82,12 @@ class _LoadProgressPrinter:
         self.interval_s = interval_s
         self._last: dict[str, float] = {}
 
-    def __call__(self, event: Any) -> None:
-        stage, message = str(getattr(event, "stage", "")), str(getattr(event, "message", ""))
+    def __call__(self, event: LoadProgress) -> None:
         now = time.monotonic()
-        done, total = getattr(event, "done", None), getattr(event, "total", None)
-        finished = done is not None and total is not None and done >= total
-        if message and (finished or now - self._last.get(stage, -1e9) >= self.interval_s):
-            self._last[stage] = now
-            say(f"  {message}")
+        finished = event.done is not None and event.total is not None and event.done >= event.total
+        if event.message and (finished or now - self._last.get(event.stage, -1e9) >= self.interval_s):
+            self._last[event.stage] = now
+            say(f"  {event.message}")
 
 
 class _Collector:

@@ -1,0 +1,80 @@
+"""Ctrl-C at any moment of `tbwidgets validate`: one line, no traceback, exit 130, and the results
+finished so far written to every report, marked incomplete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.subprocess_cli import interrupt_when
+from tests.fakes.gist_server import TB_EXAMPLE_GIST_ID, FakeGistAPI
+
+pytestmark = pytest.mark.bad_input
+
+REPORTS = ["--json", "r.json", "--html", "r.html", "--junit", "r.xml"]
+
+
+def _said_loading(lines: list[str]) -> bool:
+    return any(line.startswith("Loading model") for line in lines)
+
+
+def _one_line(stderr: str) -> str:
+    """The interrupt's own output: exactly one line after the progress lines, no traceback."""
+    assert "Traceback" not in stderr
+    tail = [line for line in stderr.splitlines() if line.startswith("Interrupted")]
+    assert len(tail) == 1, stderr
+    assert stderr.rstrip().endswith(tail[0])
+    return tail[0]
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_ctrl_c_during_start_up_imports(tmp_path: Path, debug: bool) -> None:
+    # "Loading model ..." is printed before torch and the checks are imported (seconds of start-up)
+    args = ["validate", "--example", *REPORTS, *(["--debug"] if debug else [])]
+    run = interrupt_when(args, tmp_path, _said_loading)
+    assert run.returncode == 130, run.stderr
+    assert not list(tmp_path.glob("r.*"))
+    if debug:  # --debug still shows everything: where the interrupt landed
+        assert "Traceback" in run.stderr and "KeyboardInterrupt" in run.stderr
+        return
+    assert "no check ran, so no report was written" in _one_line(run.stderr)
+
+
+def test_ctrl_c_during_a_dripping_gist_fetch(fake_gist_env: FakeGistAPI, tmp_path: Path) -> None:
+    fake_gist_env.add_tb_example()
+    fake_gist_env.drip_next(0.5, path="/gists/")  # headers at once, then one byte every 0.5 s
+    fetching = lambda lines: any("/gists/" in p for p in fake_gist_env.paths())  # noqa: E731
+    run = interrupt_when(["validate", "--gist", TB_EXAMPLE_GIST_ID, *REPORTS], tmp_path, fetching)
+    assert run.returncode == 130, run.stderr
+    assert _one_line(run.stderr).startswith("Interrupted while loading the model")
+    assert run.stop_s < 10  # promptly: not after the download's deadline
+    assert not list(tmp_path.glob("r.*"))
+
+
+def test_ctrl_c_during_a_slow_import_names_the_running_line(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model.py").write_text("import time\n\ntime.sleep(120)\n")
+    said_slow = lambda lines: any("still running" in line for line in lines)  # noqa: E731
+    run = interrupt_when(["validate", "--path", "m", *REPORTS], tmp_path, said_slow)
+    assert run.returncode == 130, run.stderr
+    assert "line 3" in _one_line(run.stderr) and "time.sleep(120)" in run.stderr
+
+
+def test_ctrl_c_during_the_checks_writes_partial_reports(tmp_path: Path) -> None:
+    def first_check_done(lines: list[str]) -> bool:
+        return any(line.startswith("[1/11]") and ": PASS" in line for line in lines)
+
+    run = interrupt_when(["validate", "--example", *REPORTS], tmp_path, first_check_done)
+    assert run.returncode == 130, run.stderr
+    line = _one_line(run.stderr)
+    assert "partial results written to r.json, r.html, r.xml (marked incomplete)" in line
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["incomplete"] is True and data["cancelled"] is True
+    statuses = [r["status"] for r in data["results"]]
+    assert len(statuses) == 11 and statuses[0] == "pass"  # finished before Ctrl-C: kept
+    not_done = [r for r in data["results"] if r["summary"].startswith(("Not run", "Not finished"))]
+    assert 1 <= len(not_done) <= 10 and all(r["status"] == "skipped" for r in not_done)
+    assert "Incomplete:" in (tmp_path / "r.html").read_text()
+    assert '<property name="incomplete" value="true"' in (tmp_path / "r.xml").read_text()
