@@ -11,9 +11,12 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tbwidgets.core import Check
+
+if TYPE_CHECKING:
+    from tbwidgets.api import CheckSpec, TierSpec
 
 TIER_KEYS = ("tier1", "tier2")
 
@@ -51,26 +54,33 @@ def load_source(source: dict[str, Any]) -> Any:
     return load_model(positional, **kwargs)
 
 
-def tier_key(tier: int | str) -> str:
-    """Normalise 1, "1", "tier1", "Tier 1" to "tier1"."""
-    text = str(tier).lower().replace(" ", "")
-    key = text if text.startswith("tier") else f"tier{text}"
-    if key not in TIER_KEYS:
-        raise ValueError(f"Unknown tier {tier!r}: use 1, 2, 'all' or a list of check ids.")
-    return key
-
-
 def plan(selection: int | str | Sequence[str | Check]) -> list[tuple[str, list[Check] | None]]:
-    """Turn `.run()`'s argument into [(tier key, checks or None for the tier's suite)]."""
-    from tbwidgets.api import select_checks
+    """Turn `.run()`'s argument into [(tier key, checks or None for the tier's suite)].
 
-    if isinstance(selection, (int, str)):
-        if str(selection).lower() == "all":
-            return [(key, None) for key in TIER_KEYS]
-        return [(tier_key(selection), None)]
-    checks = select_checks(checks=list(selection))
+    Tiers as the API takes them (1, "tier2", "1,2", (1, 2), "all"); a text with a dot, or a list of
+    texts, names checks.
+    A selection that selects nothing or names something unknown raises, listing the valid choices.
+    """
+    from tbwidgets.api import SelectionError, normalize_tiers, select_checks
+
+    if isinstance(selection, str) and selection.strip().lower() == "all":
+        return [(key, None) for key in TIER_KEYS]
+    if _names_tiers(selection):
+        try:
+            return [(f"tier{tier}", None) for tier in normalize_tiers(cast("TierSpec", selection))]
+        except SelectionError as exc:
+            raise SelectionError(f"{exc} run() also takes 'all' or check ids.") from None
+    checks = select_checks(checks=cast("CheckSpec", selection))
     key = "tier2" if checks and all(c.tier == 2 for c in checks) else "tier1"
     return [(key, checks)]
+
+
+def _names_tiers(selection: object) -> bool:
+    """1, "2", "tier1", "1,2" or (1, 2) name tiers; "tier1.determinism" and lists of texts name checks."""
+    if isinstance(selection, (int, str)):
+        return "." not in str(selection)
+    items = list(selection) if isinstance(selection, (list, tuple, set)) else []
+    return bool(items) and all(isinstance(i, int) for i in items)
 
 
 def suite_checks(key: str, tokenizer: Any = None) -> list[Check]:

@@ -107,7 +107,9 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         self._view = ipywidgets.VBox([self, self._tier2_area.box], layout=ipywidgets.Layout(width="100%"))
         for key in TIER_KEYS:
             self._show_registered(key)
-        gist_id = gist_id or (os.environ.get("GIST_ID") or None if model is None and path is None else None)
+        if gist_id is None and model is None and path is None:
+            # only an absent gist_id falls back to $GIST_ID; an empty one given is shown as the error it is
+            gist_id = os.environ.get("GIST_ID") or None
         self.gist_input = gist_id or ""
         self._source_given = any(v is not None for v in (gist_id, model, path))
         source = {"source": model, "gist_id": gist_id, "path": path, "config": config}
