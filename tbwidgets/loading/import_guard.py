@@ -195,8 +195,9 @@ class Watchdog:
         message = (
             f"Importing the model is still running after {after_s:g} s: {line}. Ctrl-C (or Stop) ends it."
         )
-        log.warning(message)
-        if self.progress is not None:
+        if self.progress is None:
+            log.warning(message)  # no front end listening: logging's last-resort handler shows it
+        else:
             self.progress(LoadProgress("import-slow", message))
 
     def _stop(self) -> None:

@@ -28,6 +28,7 @@ ROOT_PREFIX = "tbwidgets_user_model_"
 _SKIP_DIRS = {"__pycache__", "site-packages", "node_modules", "venv", "env", "build", "dist"}
 MAX_FOLDER_FILES = 300  # a model's own code; more than this is a whole project or a home folder
 MAX_DEPTH = 4
+MAX_FOLDERS = 200  # a model next to a big data folder must not cost a long walk
 
 Scan = Callable[[str, str], None]  # (code, filename) → raises when the code must not run
 
@@ -83,8 +84,10 @@ def from_folder(model_file: Path) -> LocalFiles:
     folder = model_file.parent
     found: list[str] = []
     stack = [(folder, 0)]
-    while stack and len(found) < MAX_FOLDER_FILES:
+    visited = 0
+    while stack and len(found) < MAX_FOLDER_FILES and visited < MAX_FOLDERS:
         here, depth = stack.pop()
+        visited += 1
         try:
             entries = sorted(here.iterdir())
         except OSError:
