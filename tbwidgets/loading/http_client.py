@@ -95,6 +95,7 @@ class Client:
                 pause = self.backoff_s * 2 ** (attempt - 1)
                 if pause >= self.remaining():
                     break  # no time left for another try
+                self._note_retry(failure, attempt)
                 time.sleep(pause)
             left = self.remaining()
             if left <= 0:
@@ -148,6 +149,14 @@ class Client:
             raise t.error
         assert t.reply is not None  # the worker sets reply or error before done
         return t.reply
+
+    def _note_retry(self, failure: GistError | None, attempt: int) -> None:
+        if self.progress is not None and failure is not None:
+            left = max(0.0, self.remaining())
+            note = (
+                f"{failure.cause} Trying again (attempt {attempt + 1} of {self.attempts}, {left:.0f} s left)."
+            )
+            self.progress(LoadProgress("retry", note))
 
     def _report(self, label: str, t: _Transfer) -> None:
         if self.progress is None:

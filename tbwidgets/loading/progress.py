@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LoadProgress:
-    """One progress note. `stage` is "download" or "import-slow"; `done`/`total` are bytes (download)."""
+    """One progress note. `stage` is "download", "retry" or "import-slow"; `done`/`total` are bytes (download)."""
 
     stage: str
     message: str

@@ -50,9 +50,14 @@ def test_silent_server_fails_within_the_deadline(tmp_path: Path) -> None:
 
 def test_silent_server_is_retried_inside_the_budget(tmp_path: Path) -> None:
     """Three tries share the budget for connect and headers, so the last one still gets its turn."""
+    notes: list[LoadProgress] = []
     with silent_server() as url:
-        err, took = timed_error(api_url=url, cache_dir=tmp_path, timeout=1.2, attempts=3, backoff_s=0.05)
+        err, took = timed_error(
+            api_url=url, cache_dir=tmp_path, timeout=1.2, attempts=3, backoff_s=0.05, progress=notes.append
+        )
     assert "(3 attempts)" in err.cause and took < 1.2 + SLACK_S
+    retries = [n.message for n in notes if n.stage == "retry"]
+    assert len(retries) == 2 and "Trying again (attempt 2 of 3" in retries[0]
 
 
 def test_a_stall_shorter_than_the_budget_is_retried_and_succeeds(

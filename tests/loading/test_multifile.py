@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 import textwrap
 from collections.abc import Callable
@@ -77,6 +78,8 @@ def test_gist_sibling_file_imports_and_two_gists_do_not_clash(gists: GistLoader)
     assert type(a.module.block).__module__.endswith(".layers") and not bare_names_leaked()
     again = type(a.module)()  # re-instantiation after the load still finds Block and WIDTH
     assert again.tok_emb.embedding_dim == 8
+    copy = pickle.loads(pickle.dumps(a.module))  # classes resolve by their private module names
+    assert type(copy.block) is type(a.module.block)
     with torch.no_grad():
         assert a.adapter(torch.randint(0, 50, (2, 5))).shape == (2, 5, 50)
 
