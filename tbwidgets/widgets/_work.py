@@ -45,13 +45,23 @@ def describe_problem(exc: BaseException) -> Problem:
     )
 
 
-def load_source(source: dict[str, Any]) -> Any:
-    """Call `load_model` with the widget's source arguments (None values left out)."""
+def load_source(
+    source: dict[str, Any],
+    *,
+    cancel: threading.Event | None = None,
+    note: Callable[[str], None] | None = None,
+) -> Any:
+    """Call `load_model` with the widget's source arguments (None values left out).
+
+    `cancel` is the Stop event: it also ends a model.py that hangs at import. `note` receives the
+    loader's progress lines (bytes downloaded, the line a slow import is running).
+    """
     from tbwidgets.loading import load_model
 
     kwargs = {k: v for k, v in source.items() if v is not None}
     positional = kwargs.pop("source", None)
-    return load_model(positional, **kwargs)
+    progress = (lambda event: note(event.message)) if note is not None else None
+    return load_model(positional, cancel=cancel, progress=progress, **kwargs)
 
 
 def plan(selection: int | str | Sequence[str | Check]) -> list[tuple[str, list[Check] | None]]:

@@ -194,7 +194,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
             {"state": "loading", "message": _state.loading_message(source)}
         )  # an earlier job may have ended
         try:
-            loaded = load_source(source)
+            loaded = load_source(source, cancel=self._worker.stop_event, note=self._loading_note)
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the input stays usable
             problem = describe_problem(exc)
             with self._lock:
@@ -218,6 +218,9 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         self._sync.set("model_info", _state.model_info(loaded, describe, missing))
         for key in TIER_KEYS:
             self._show_registered(key)
+
+    def _loading_note(self, text: str) -> None:
+        self._set_header({"state": "loading", "message": text})
 
     def _run_job(self, steps: list[tuple[str, list[Check] | None]]) -> None:
         for index, (key, checks) in enumerate(steps):

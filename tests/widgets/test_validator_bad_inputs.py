@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -93,3 +94,19 @@ def test_run_takes_tiers_the_way_the_api_does(fast_tier1: None) -> None:
     assert w.tier1["state"] == "done"
     w.run(["tier1.causal_leakage"], wait=True)
     assert [r["id"] for r in w.tier1["rows"]] == ["tier1.causal_leakage"]
+
+
+def test_stop_ends_a_model_py_that_hangs_at_import(tmp_path: Any, fast_tier1: None) -> None:
+    # a long top-level loop in Python (Stop cannot cut a single blocking C call such as time.sleep)
+    (tmp_path / "model.py").write_text("total = 0\nfor i in range(10**12):\n    total += i\n")
+    w = ValidatorWidget(path=str(tmp_path), autorun="tier1")
+    deadline = time.monotonic() + 60
+    while "still running" not in w._header.get("message", ""):  # the loader names the running line
+        assert time.monotonic() < deadline, w._header
+        time.sleep(0.1)
+    assert "line 3 is running: `total += i`" in w._header["message"]
+    w.stop()
+    w.wait(30)
+    _shows_error(w, "interrupted at line 3: `total += i` (Stop was pressed)")
+    _type_in_box(w, "")  # the empty box loads the built-in example (its placeholder says so)
+    assert w.header["state"] == "ready" and w.tier1["state"] == "done"
