@@ -4,6 +4,8 @@
 per file). The API base URL comes from `api_url=`, else `$TBWIDGETS_GITHUB_API`, else api.github.com,
 so tests run against a fake server on 127.0.0.1. The token (`token=` or `$GITHUB_TOKEN`) goes only to
 the API host and GitHub's raw-gist host and never into messages, logs, cache or provenance.
+`timeout=` is one deadline for the whole fetch (each request's connect and body included, see
+http_client), so a server that never answers or trickles bytes fails on time.
 """
 
 from __future__ import annotations
