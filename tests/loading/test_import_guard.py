@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
 import sys
 import textwrap
 import threading
@@ -134,8 +133,13 @@ def test_stop_ends_a_running_import_with_the_line(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_the_import_is_a_clean_load_error(tmp_path: Path) -> None:
-    threading.Timer(0.3, _thread.interrupt_main).start()
-    write(tmp_path, "import time\nwhile time.time() > 0:\n    time.sleep(0.01)\n")
+    # The timer starts from model.py itself, so the "Ctrl-C" surely lands while the import runs.
+    write(tmp_path, """\
+        import _thread, threading, time
+        threading.Timer(0.3, _thread.interrupt_main).start()
+        while time.time() > 0:
+            time.sleep(0.01)
+    """)  # fmt: skip
     with pytest.raises(LoadInterrupted) as info:
         load_model(tmp_path)
     assert info.value.cause.startswith("import of model.py was interrupted at line 1")
