@@ -51,6 +51,7 @@ def test_gist_url_as_positional_source(fake_gist_env: FakeGistAPI, capsys) -> No
     assert code == 0, err
 
 
+@pytest.mark.bad_input
 def test_unknown_gist_exits_2_and_says_what_to_check(fake_gist_env: FakeGistAPI, capsys) -> None:
     code, out, err = run_cli(capsys, "--gist", "f" * 32)
     assert code == 2 and out == ""
@@ -58,6 +59,7 @@ def test_unknown_gist_exits_2_and_says_what_to_check(fake_gist_env: FakeGistAPI,
     assert "Traceback" not in err
 
 
+@pytest.mark.bad_input
 def test_rate_limit_exits_2_naming_the_limit_the_retry_time_and_the_token(fake_gist_env, capsys) -> None:
     fake_gist_env.add_tb_example()
     fake_gist_env.rate_limit_next(403, reset_in_s=1200)
@@ -68,6 +70,7 @@ def test_rate_limit_exits_2_naming_the_limit_the_retry_time_and_the_token(fake_g
     assert "Traceback" not in err
 
 
+@pytest.mark.bad_input
 def test_truncated_model_file_is_fetched_whole(fake_gist_env: FakeGistAPI, capsys) -> None:
     fake_gist_env.add_gist(TB_EXAMPLE_GIST_ID, load_tb_example(), truncate=["model.py"])
     code, _, err = run_cli(capsys, "--gist", TB_EXAMPLE_GIST_ID, *FAST)
@@ -86,6 +89,7 @@ def test_a_planted_bug_exits_1(tmp_path: Path, capsys) -> None:
     assert "FAIL    tier1.causal_leakage" in out and "problems found" in out
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -102,6 +106,7 @@ def test_usage_and_loading_problems_exit_2(capsys, args: list[str], message: str
     assert message in err
 
 
+@pytest.mark.bad_input
 def test_debug_shows_the_traceback_of_a_loading_error(tmp_path: Path, capsys) -> None:
     (tmp_path / "model.py").write_text(
         "import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return x\n  oops\n"

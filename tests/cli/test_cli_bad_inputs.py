@@ -18,7 +18,12 @@ from tests.fakes.gist_server import FakeGistAPI
 pytestmark = pytest.mark.bad_input
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+# Refusals before loading take a fraction of a second; the others import torch in a fresh process
+# (seconds each), so they run with the slow group (CI runs it).
+PARAMS = [pytest.param(c, id=c.id, marks=[] if c.before_loading else [pytest.mark.slow]) for c in CASES]
+
+
+@pytest.mark.parametrize("case", PARAMS)
 def test_bad_input(case: Case, fake_gist_env: FakeGistAPI, tmp_path: Path) -> None:
     if case.needs_no_cuda and torch.cuda.is_available():
         pytest.skip("this machine has CUDA, so --device cuda is not a bad input here")
