@@ -7,6 +7,7 @@ import pytest
 from tbwidgets import validate
 from tbwidgets.api import SelectionError, normalize_checks, normalize_tiers, select_checks
 from tbwidgets.checks import tier_suite
+from tbwidgets.loading import EmptySourceError
 from tests.core.helpers import FixedCheck
 
 TIER1 = [c.check_id for c in tier_suite(1).checks]
@@ -123,3 +124,10 @@ def test_validate_takes_a_comma_list_of_checks_and_refuses_no_tiers() -> None:
 
 def test_normalize_checks_none_means_use_tiers() -> None:
     assert normalize_checks(None) is None
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kwargs", [{"source": ""}, {"source": "  "}, {"gist_id": ""}, {"gist_id": "\t"}])
+def test_validate_refuses_an_empty_source_instead_of_the_example(kwargs: dict[str, str]) -> None:
+    with pytest.raises(EmptySourceError, match=r"no gist id given — is GIST_ID set\?"):
+        validate(checks="tier1.shape_robustness", **kwargs)
