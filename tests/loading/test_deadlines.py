@@ -29,6 +29,7 @@ def timed_error(**kwargs: object) -> tuple[GistError, float]:
     return info.value, time.monotonic() - start
 
 
+@pytest.mark.bad_input
 def test_dripping_server_fails_within_the_deadline(fake_gist_api: FakeGistAPI, tmp_path: Path) -> None:
     fake_gist_api.add_gist(GID, {"model.py": MODEL * 10})
     fake_gist_api.drip_next(0.05, times=5)  # a byte every 50 ms: every socket read succeeds
@@ -40,6 +41,7 @@ def test_dripping_server_fails_within_the_deadline(fake_gist_api: FakeGistAPI, t
     assert "bytes received" in err.cause and "timeout=" in err.fix and "--timeout" in err.fix
 
 
+@pytest.mark.bad_input
 def test_silent_server_fails_within_the_deadline(tmp_path: Path) -> None:
     with silent_server() as url:
         err, took = timed_error(api_url=url, cache_dir=tmp_path, timeout=1.0, attempts=3)
@@ -48,6 +50,7 @@ def test_silent_server_fails_within_the_deadline(tmp_path: Path) -> None:
     assert "attempt" in err.cause and "--timeout" in err.fix
 
 
+@pytest.mark.bad_input
 def test_silent_server_is_retried_inside_the_budget(tmp_path: Path) -> None:
     """Three tries share the budget for connect and headers, so the last one still gets its turn."""
     notes: list[LoadProgress] = []
@@ -85,6 +88,7 @@ def test_progress_reports_bytes_so_far(fake_gist_api: FakeGistAPI, tmp_path: Pat
     assert f"of {len(big)} B" in downloads[-1].message
 
 
+@pytest.mark.bad_input
 def test_load_model_threads_timeout_and_max_file_bytes(fake_gist_api: FakeGistAPI, tmp_path: Path) -> None:
     fake_gist_api.add_gist(GID, {"model.py": MODEL + "#" * 500, "config.json": json.dumps({})})
     with pytest.raises(GistError, match="above the 100-byte limit") as info:
@@ -97,6 +101,7 @@ def test_load_model_threads_timeout_and_max_file_bytes(fake_gist_api: FakeGistAP
         assert time.monotonic() - start < 0.5 + SLACK_S
 
 
+@pytest.mark.bad_input
 def test_ctrl_c_during_a_fetch_is_prompt(fake_gist_api: FakeGistAPI, tmp_path: Path) -> None:
     """KeyboardInterrupt reaches the caller at once, not after the request ends (the wait is interruptible)."""
     import _thread

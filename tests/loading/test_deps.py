@@ -47,6 +47,7 @@ def test_missing_packages_skips_installed_stdlib_and_local_files() -> None:
     assert install_line([{"module": "cv2", "package": "opencv-python"}]) == "pip install opencv-python"
 
 
+@pytest.mark.bad_input
 def test_missing_package_is_a_load_error_with_the_install_line(tmp_path: Path) -> None:
     if is_available("cv2") or is_available("flash_attn"):
         pytest.skip("needs cv2 and flash_attn to be absent, as on the CI image")
@@ -60,6 +61,7 @@ def test_missing_package_is_a_load_error_with_the_install_line(tmp_path: Path) -
     assert "restart the runtime/kernel" in err.fix and "never installs" in err.fix
 
 
+@pytest.mark.bad_input
 def test_unknown_import_gets_no_blind_install_line(tmp_path: Path) -> None:
     (tmp_path / "model.py").write_text(MODEL.format(imports="import einops_fake_pkg"))
     with pytest.raises(LoadError) as info:
@@ -72,6 +74,7 @@ def test_unknown_import_gets_no_blind_install_line(tmp_path: Path) -> None:
     assert "pip install einops" not in str(err) and "add einops_fake_pkg.py" in err.fix
 
 
+@pytest.mark.bad_input
 def test_optional_missing_import_is_a_finding(tmp_path: Path) -> None:
     (tmp_path / "model.py").write_text(
         MODEL.format(

@@ -378,6 +378,7 @@ def test_parse_gist_ref(text: str, expected: tuple[str, str | None]) -> None:
     assert parse_gist_id(text) == expected[0]
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
     ("text", "words"),
     [("hello", "not a gist id"), ("abc123", "not a gist id"), ("g" * 32, "not a gist id"),

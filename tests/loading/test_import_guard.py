@@ -40,6 +40,7 @@ def user_modules() -> set[str]:
     return {n for n in sys.modules if n.startswith("tbwidgets_user_model_")}
 
 
+@pytest.mark.bad_input
 def test_top_level_training_is_refused_before_anything_runs(tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
     write(tmp_path, f"""\
@@ -58,6 +59,7 @@ def test_top_level_training_is_refused_before_anything_runs(tmp_path: Path) -> N
     assert 'if __name__ == "__main__":' in err.fix and not marker.exists()
 
 
+@pytest.mark.bad_input
 def test_training_through_a_helper_names_both_lines(tmp_path: Path) -> None:
     write(tmp_path, """\
         def train(model):
@@ -72,6 +74,7 @@ def test_training_through_a_helper_names_both_lines(tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
     ("tail", "words"),
     [("name = input('vocab size? ')\n", "model.py waits for keyboard input when imported: line 12"),
@@ -97,6 +100,7 @@ def test_healthy_exports_have_no_top_level_work() -> None:
         assert scan_top_level(path.read_text()) == [], path.name
 
 
+@pytest.mark.bad_input
 def test_a_file_read_at_import_is_a_finding_naming_the_line(tmp_path: Path) -> None:
     (tmp_path / "vocab.txt").write_text("a b c")
     write(tmp_path, "VOCAB = open(__file__.replace('model.py', 'vocab.txt')).read().split()\n")
@@ -105,6 +109,7 @@ def test_a_file_read_at_import_is_a_finding_naming_the_line(tmp_path: Path) -> N
     assert notes and "line 12: open(" in notes[0].message and notes[0].level == "info"
 
 
+@pytest.mark.bad_input
 def test_a_slow_import_names_the_running_line() -> None:
     code = HEAD + "import time\nfor _ in range(30):\n    time.sleep(0.05)\n"
     notes: list[LoadProgress] = []
@@ -117,6 +122,7 @@ def test_a_slow_import_names_the_running_line() -> None:
     assert "Ctrl-C (or Stop) ends it" in slow[0].message
 
 
+@pytest.mark.bad_input
 def test_stop_ends_a_running_import_with_the_line(tmp_path: Path) -> None:
     before = user_modules()
     stop = threading.Event()
@@ -132,6 +138,7 @@ def test_stop_ends_a_running_import_with_the_line(tmp_path: Path) -> None:
     assert "(Stop was pressed)" in info.value.cause and user_modules() == before
 
 
+@pytest.mark.bad_input
 def test_ctrl_c_during_the_import_is_a_clean_load_error(tmp_path: Path) -> None:
     # The timer starts from model.py itself, so the "Ctrl-C" surely lands while the import runs.
     write(tmp_path, """\

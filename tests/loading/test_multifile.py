@@ -122,6 +122,7 @@ def test_folder_with_a_package_like_mingpt(tmp_path: Path) -> None:
     assert str(tmp_path) not in sys.path
 
 
+@pytest.mark.bad_input
 def test_missing_local_module_says_add_the_file(gists: GistLoader) -> None:
     with pytest.raises(LoadError) as info:
         gists("e" * 32, {"model.py": model("from layers import Block, WIDTH")})
@@ -130,6 +131,7 @@ def test_missing_local_module_says_add_the_file(gists: GistLoader) -> None:
     assert "pip install" not in str(err)
 
 
+@pytest.mark.bad_input
 def test_near_miss_file_name_is_suggested(gists: GistLoader) -> None:
     with pytest.raises(LoadError) as info:
         gists(
@@ -139,6 +141,7 @@ def test_near_miss_file_name_is_suggested(gists: GistLoader) -> None:
     assert "did you mean layer.py" in info.value.cause and "pip install" not in str(info.value)
 
 
+@pytest.mark.bad_input
 def test_package_import_in_a_gist_is_not_an_install_hint(gists: GistLoader) -> None:
     with pytest.raises(LoadError) as info:
         gists(
@@ -157,6 +160,7 @@ def test_package_import_in_a_gist_is_not_an_install_hint(gists: GistLoader) -> N
     assert "pip install mingpt" not in str(err) and "Gists cannot hold folders" in err.fix
 
 
+@pytest.mark.bad_input
 def test_missing_module_in_a_sibling_names_the_sibling(gists: GistLoader) -> None:
     layers = "import helpers\n" + LAYERS.format(width=4)
     with pytest.raises(LoadError) as info:
@@ -164,6 +168,7 @@ def test_missing_module_in_a_sibling_names_the_sibling(gists: GistLoader) -> Non
     assert "layers.py imports `helpers`, which is not in the gist: add helpers.py to it" in info.value.cause
 
 
+@pytest.mark.bad_input
 def test_folder_package_without_the_submodule(tmp_path: Path) -> None:
     (tmp_path / "mingpt").mkdir()
     (tmp_path / "mingpt" / "__init__.py").write_text("")
@@ -173,6 +178,7 @@ def test_folder_package_without_the_submodule(tmp_path: Path) -> None:
     assert not bare_names_leaked()
 
 
+@pytest.mark.bad_input
 def test_known_missing_package_keeps_its_install_line(gists: GistLoader) -> None:
     from tbwidgets.loading.deps import is_available
 
@@ -185,6 +191,7 @@ def test_known_missing_package_keeps_its_install_line(gists: GistLoader) -> None
     assert "`pip install flash-attn`" in info.value.fix
 
 
+@pytest.mark.bad_input
 def test_syntax_error_in_a_sibling_names_that_file(gists: GistLoader) -> None:
     with pytest.raises(LoadError, match=r"layers.py:2: syntax error"):
         gists(

@@ -24,6 +24,7 @@ class MyLM(nn.Module):
         self.emb = nn.Embedding(10, 4)
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
     "kwargs", [{"source": ""}, {"source": "   "}, {"source": "\n"}, {"gist_id": ""}, {"gist_id": "  "}]
 )
@@ -34,6 +35,7 @@ def test_empty_source_or_gist_id_is_a_usage_error(kwargs: dict[str, str]) -> Non
     assert "--example" in info.value.fix and isinstance(info.value, SourceError)
 
 
+@pytest.mark.bad_input
 def test_empty_path_and_empty_fetch() -> None:
     with pytest.raises(EmptySourceError, match="no path given"):
         load_model(path="")
@@ -61,6 +63,7 @@ def test_gist_urls_give_the_id(text: str, expected: tuple[str, str | None]) -> N
     assert parse_gist_ref(text) == expected
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
     "url",
     ["https://example.com/x", "http://example.com/model.py", "https://github.com/karpathy/minGPT",
@@ -81,6 +84,7 @@ def test_a_url_from_load_model_reaches_the_fake_api(fake_gist_api: FakeGistAPI, 
     assert m.source.gist_id == GID and m.name == "CustomTransformer"
 
 
+@pytest.mark.bad_input
 def test_a_class_instead_of_an_instance() -> None:
     for kwargs in ({"source": MyLM}, {"model": MyLM}):
         with pytest.raises(SourceError) as info:
@@ -88,12 +92,14 @@ def test_a_class_instead_of_an_instance() -> None:
         assert "load_model got the class MyLM, not a model: instantiate it: MyLM()" in info.value.cause
 
 
+@pytest.mark.bad_input
 def test_a_state_dict_says_to_build_the_model_first() -> None:
     with pytest.raises(SourceError, match="state_dict") as info:
         load_model(build_example().state_dict())
     assert "load_state_dict" in info.value.fix
 
 
+@pytest.mark.bad_input
 @pytest.mark.skipif(
     torch.cuda.is_available(), reason="this machine has CUDA; the refusal needs a machine without"
 )
@@ -110,12 +116,14 @@ def test_cuda_without_cuda_lists_what_is_available() -> None:
         load_model(load_model(), device="cuda")  # moving a LoadedModel checks too
 
 
+@pytest.mark.bad_input
 def test_device_errors_come_before_any_download(fake_gist_api: FakeGistAPI, tmp_path: Path) -> None:
     with pytest.raises(DeviceError, match="not a device name") as info:
         load_model(GID, device="gpu", api_url=fake_gist_api.url, cache_dir=tmp_path)
     assert "cpu" in info.value.fix and fake_gist_api.requests == []
 
 
+@pytest.mark.bad_input
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA machine (a GPU CI runner)")
 def test_cuda_index_beyond_the_devices() -> None:
     with pytest.raises(DeviceError, match="does not exist"):
