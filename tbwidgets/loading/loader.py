@@ -192,6 +192,11 @@ def _from_code(
 ) -> _Built:
     cfg = normalize_config(raw)
     imported = import_code(code, filename, local=local, progress=opts.progress, cancel=opts.cancel)
+    if local.folder is not None:  # record the sibling files the model really imported
+        used = {
+            rel: _sha(text) for rel, text in local.texts.items() if text is not None and rel != local.main
+        }
+        source = dataclasses.replace(source, files={**source.files, **used})
     name = model_name or cfg.get("model_name")
     name_from = "model_name argument" if model_name else "config model_name"
     cls, how, findings = discover_class(

@@ -117,8 +117,16 @@ def test_folder_with_a_package_like_mingpt(tmp_path: Path) -> None:
     code = model("from mingpt.utils import width\nimport mingpt.utils\nfrom layers import Block", "Block(width())",
                  "mingpt.utils.width()")  # fmt: skip
     (tmp_path / "model.py").write_text(code)
+    (tmp_path / "train.py").write_text("raise SystemExit('a script beside the model is never run')\n")
     m = load_model(tmp_path)
     assert m.module.tok_emb.embedding_dim == 14 and not bare_names_leaked()
+    assert set(m.source.files) == {
+        "model.py",
+        "layers.py",
+        "mingpt/__init__.py",
+        "mingpt/utils.py",
+        "mingpt/consts.py",
+    }
     assert str(tmp_path) not in sys.path
 
 
