@@ -4,11 +4,17 @@ finished so far written to every report, marked incomplete."""
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.cli.subprocess_cli import interrupt_when
+from tests.cli.subprocess_cli import cli_env, interrupt_when
 from tests.fakes.gist_server import TB_EXAMPLE_GIST_ID, FakeGistAPI
 
 pytestmark = pytest.mark.bad_input
@@ -78,3 +84,39 @@ def test_ctrl_c_during_the_checks_writes_partial_reports(tmp_path: Path) -> None
     assert 1 <= len(not_done) <= 10 and all(r["status"] == "skipped" for r in not_done)
     assert "Incomplete:" in (tmp_path / "r.html").read_text()
     assert '<property name="incomplete" value="true"' in (tmp_path / "r.xml").read_text()
+
+
+def test_ctrl_c_on_a_terminal_clears_the_live_line_and_writes_partial_reports(tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal: the live status line is redrawn in place until Ctrl-C."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "tbwidgets", "validate", "--example", "--json", "r.json"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    screen = _read_until(master, lambda text: "PASS  tier1.shape_robustness" in text)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    screen += _read_until(master, lambda text: False, quiet_s=1.0)
+    os.close(master)
+    assert proc.returncode == 130, screen
+    assert "Traceback" not in screen
+    last = screen.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("Interrupted: ") and "partial results written to r.json" in last
+    assert json.loads((tmp_path / "r.json").read_text())["incomplete"] is True
+
+
+def _read_until(fd: int, done: Callable[[str], bool], quiet_s: float = 120.0) -> str:
+    """Read a pty until `done(text)` or until nothing arrives for `quiet_s` (or the child closed it)."""
+    text = ""
+    while not done(text):
+        ready, _, _ = select.select([fd], [], [], quiet_s)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child exited and closed its side
+            break
+        if not chunk:
+            break
+        text += chunk.decode("utf-8", "replace")
+    return text
