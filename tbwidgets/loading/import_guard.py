@@ -48,6 +48,7 @@ class TopLevelWork:
     kind: str
     text: str  # the call or statement, as written
     via: str = ""  # "train(), which calls loss.backward() at line 60"
+    end: int = 0  # last line of a loop (0 for calls)
 
 
 def _call_kind(call: ast.Call) -> str | None:
@@ -112,7 +113,8 @@ def scan_top_level(code: str) -> list[TopLevelWork]:
             if not any(isinstance(n, ast.Break) for n in ast.walk(node)):
                 work.append(TopLevelWork(node.lineno, "endless loop", f"while {ast.unparse(node.test)}:"))
         elif isinstance(node, (ast.For, ast.While)):
-            work.append(TopLevelWork(node.lineno, "loop", ast.unparse(node).splitlines()[0]))
+            head = ast.unparse(node).splitlines()[0]
+            work.append(TopLevelWork(node.lineno, "loop", head, end=node.end_lineno or node.lineno))
         elif isinstance(node, ast.Call):
             kind = _call_kind(node)
             name = node.func.id if isinstance(node.func, ast.Name) else None

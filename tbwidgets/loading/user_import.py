@@ -52,8 +52,17 @@ def _line_text(filename: str, line: int) -> str:
     return linecache.getline(filename, line).strip()
 
 
-def _describe(filename: str, line: int) -> str:
-    return f"{_short(filename)} line {line} is running: `{_line_text(filename, line)}`"
+def _describer(loops: dict[str, list[import_guard.TopLevelWork]]) -> Callable[[str, int], str]:
+    """How the watchdog names a running line, and the top-level loop it is in, if any."""
+
+    def describe(filename: str, line: int) -> str:
+        text = f"{_short(filename)} line {line} is running: `{_line_text(filename, line)}`"
+        loop = next((w for w in loops.get(filename, []) if w.line <= line <= w.end), None)
+        if loop is not None:
+            text += f", inside the top-level loop at line {loop.line} (`{loop.text}`), which runs at import"
+        return text
+
+    return describe
 
 
 def _local_frames(exc: BaseException, filenames: set[str]) -> list[inspect.FrameInfo]:
@@ -61,12 +70,15 @@ def _local_frames(exc: BaseException, filenames: set[str]) -> list[inspect.Frame
     return [f for f in inspect.getinnerframes(tb) if f.filename in filenames] if tb else []
 
 
-def _scan(findings: list[Finding]) -> Callable[[str, str], None]:
+def _scan(
+    findings: list[Finding], loops: dict[str, list[import_guard.TopLevelWork]]
+) -> Callable[[str, str], None]:
     """The per-file check run right before each local file executes."""
 
     def scan(code: str, filename: str) -> None:
         work = import_guard.scan_top_level(code)
         import_guard.refuse_blocking(work, filename)
+        loops[filename] = [w for w in work if w.kind == "loop"]
         reads = [w for w in work if w.kind == "file"]
         if reads:
             shown = "; ".join(f"line {w.line}: {w.text}" for w in reads[:3])
@@ -106,7 +118,8 @@ def import_code(
     if folder is not None:
         local.texts[local.main] = code
     findings: list[Finding] = []
-    local.scan = _scan(findings)
+    loops: dict[str, list[import_guard.TopLevelWork]] = {}
+    local.scan = _scan(findings, loops)
     names = local.top_names - sys.stdlib_module_names - _NEVER_SHADOWED
     main_stem = local.main.removesuffix(".py")
     try:
@@ -122,7 +135,7 @@ def import_code(
     try:
         local.scan(code, filename)
         compiled = lm.compile_local(code, filename, root, names, main_stem)
-        with import_guard.Watchdog(filenames, _describe, progress, cancel, slow_s):
+        with import_guard.Watchdog(filenames, _describer(loops), progress, cancel, slow_s):
             exec(compiled, module.__dict__)
     except LoadError:
         lm.unregister(root)

@@ -120,6 +120,10 @@ def test_a_slow_import_names_the_running_line() -> None:
         and "still running after 0.3 s: model.py line 14 is running: `time.sleep(0.05)`" in slow[0].message
     )
     assert "Ctrl-C (or Stop) ends it" in slow[0].message
+    assert (
+        "inside the top-level loop at line 13 (`for _ in range(30):`), which runs at import"
+        in slow[0].message
+    )
 
 
 @pytest.mark.bad_input
