@@ -195,6 +195,12 @@ def _not_found(
             f"Add {dotted.replace('.', '/')}.py to the {where}, or fix the import.",
         )
     top = name.split(".")[0]
+    if top in local.top_names:  # the file is there: only a dynamic import can miss it
+        return LoadError(
+            f"{importer} imports `{name}` dynamically (importlib.import_module or __import__), which "
+            f"tbwidgets cannot point at the {where}'s {top}.py.",
+            f"Use a plain import statement (`import {name}` or `from {name} import …`).",
+        )
     if not top or deps.is_available(top):  # e.g. torch.no_such_module: a bad name, not a missing package
         return _user_error(exc, filename, filenames, root)
     entry = next((m for m in missing if m["module"].split(".")[0] == top), None)

@@ -207,3 +207,13 @@ def test_syntax_error_in_a_sibling_names_that_file(gists: GistLoader) -> None:
             {"model.py": model("from layers import Block, WIDTH"), "layers.py": "x = 1\ndef broken(:\n"},
         )
     assert not bare_names_leaked()
+
+
+@pytest.mark.bad_input
+def test_a_dynamic_import_of_a_sibling_says_to_use_an_import_statement(gists: GistLoader) -> None:
+    code = model(
+        "import importlib\nlayers = importlib.import_module('layers')\nBlock, WIDTH = layers.Block, 4"
+    )
+    with pytest.raises(LoadError) as info:
+        gists("5" * 32, {"model.py": code, "layers.py": LAYERS.format(width=4)})
+    assert "imports `layers` dynamically" in info.value.cause and "plain import statement" in info.value.fix
