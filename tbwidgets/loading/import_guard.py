@@ -6,6 +6,8 @@ top-level statements (not function or class bodies, not `if __name__ == "__main_
 calls, `input()`, endless loops and file reads. While the import runs, a watchdog thread samples the
 importing thread's frame, reports the running line once it passes a few seconds, and on Stop raises
 `ImportStopped` in that thread; Ctrl-C arrives as KeyboardInterrupt. Both become `LoadInterrupted`.
+Stop lands between bytecodes, so one long C call (a top-level `time.sleep(300)`) ends first; Ctrl-C
+in the main thread interrupts such calls too.
 """
 
 from __future__ import annotations
