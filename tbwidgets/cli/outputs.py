@@ -36,13 +36,12 @@ def check_outputs(targets: dict[str, str]) -> None:
             raise UsageError(
                 f"--{flag} got an empty file name", f"Pass a file name, e.g. --{flag} report.{flag}."
             )
-        path = Path(text).expanduser()
-        key = path.resolve()
-        if key in seen:
+        path = Path(text).expanduser().resolve()  # a symlinked report path means its target
+        if path in seen:
             raise UsageError(
-                f"--{seen[key]} and --{flag} both write {text}", "Give each report its own file."
+                f"--{seen[path]} and --{flag} both write {text}", "Give each report its own file."
             )
-        seen[key] = flag
+        seen[path] = flag
         _check_one(flag, text, path)
 
 
@@ -94,7 +93,7 @@ def write_reports(
     failed = []
     for flag, target in targets.items():
         try:
-            _write_atomically(Path(target).expanduser(), renderers[flag]())
+            _write_atomically(Path(target).expanduser().resolve(), renderers[flag]())
         except Exception as exc:  # noqa: BLE001 - one broken report must not cost the others
             if debug:
                 traceback.print_exc()

@@ -120,3 +120,15 @@ def test_ascii_fallback_for_streams_that_cannot_encode_symbols() -> None:
 def test_a_folder_nobody_can_write_is_refused_even_for_root() -> None:
     with pytest.raises(UsageError, match=r"cannot write --json /proc/tbwidgets-report\.json"):
         check_outputs({"json": "/proc/tbwidgets-report.json"})
+
+
+def test_a_symlinked_report_path_writes_through_the_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ci").mkdir()
+    target = tmp_path / "ci" / "latest.json"
+    target.write_text("{}")
+    link = tmp_path / "r.json"
+    link.symlink_to(target)
+    assert run_cli(capsys, "--example", *FAST, "--json", str(link))[0] == 0
+    assert link.is_symlink() and "tier1.shape_robustness" in target.read_text()
