@@ -36,8 +36,8 @@ _SERIAL = itertools.count(1)  # names worker threads; never shown to users
 class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidget.AnyWidget):
     """Validate a transformer in one cell: `ValidatorWidget(gist_id)` or `ValidatorWidget()` (example).
 
-    Sources: `gist_id` (id or URL; default: the `GIST_ID` env var), `path`, `model` (an nn.Module or
-    LoadedModel) with optional `config`; none means the built-in example model. `autorun` is the tier
+    Sources: `gist_id` (id or URL; default: the `GIST_ID` env var; an empty one is shown as an error),
+    `path`, `model` (an nn.Module or LoadedModel) with optional `config`; none means the built-in example. `autorun` is the tier
     run right after loading ("tier1", "tier2", "all" or None). `device` is where checks run (default:
     the model's); `tokenizer` (a Hugging Face tokenizer) turns Tier 2's text into tokens; `update_interval` is the
     shortest time between two syncs to the browser.
