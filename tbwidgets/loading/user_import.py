@@ -94,6 +94,36 @@ def _scan(
     return scan
 
 
+@dataclass
+class _Load:
+    """One import in progress: what error translation needs to name files and lines."""
+
+    root: str
+    filename: str
+    local: lm.LocalFiles
+    missing: list[dict[str, str]]
+
+    @property
+    def filenames(self) -> set[str]:
+        return {self.filename} | {self.local.filename(rel) for rel in self.local.texts}
+
+    @property
+    def where(self) -> str:
+        return "gist" if self.local.folder is None else "folder"
+
+
+def _local_files(filename: str, folder: Path | None, local: lm.LocalFiles | None, code: str) -> lm.LocalFiles:
+    if local is None:
+        local = (
+            lm.from_folder(folder / _short(filename))
+            if folder is not None
+            else lm.from_gist({}, "model.py", "")
+        )
+    if folder is not None:
+        local.texts[local.main] = code
+    return local
+
+
 def import_code(
     code: str,
     filename: str,
@@ -109,14 +139,7 @@ def import_code(
     `local` lists the other importable files (a gist's .py files, a folder's modules and packages).
     For a plain `folder`, its files are found automatically.
     """
-    if local is None:
-        local = (
-            lm.from_folder(folder / _short(filename))
-            if folder is not None
-            else lm.from_gist({}, "model.py", "")
-        )
-    if folder is not None:
-        local.texts[local.main] = code
+    local = _local_files(filename, folder, local, code)
     findings: list[Finding] = []
     loops: dict[str, list[import_guard.TopLevelWork]] = {}
     local.scan = _scan(findings, loops)
@@ -126,33 +149,33 @@ def import_code(
         compile(code, filename, "exec")  # syntax errors first, before anything is registered
     except SyntaxError as exc:
         raise _syntax_error(exc, filename) from None
-    root = lm.root_name(local, code)
-    where = "gist" if local.folder is None else "folder"
-    missing = deps.missing_packages(code, names | {main_stem})
-    lm.register(root, local)  # first: it drops an earlier load of the same code
-    module = _new_package(root, filename, code)
-    filenames = {filename} | {local.filename(rel) for rel in local.texts}
+    load = _Load(lm.root_name(local, code), filename, local, deps.missing_packages(code, names | {main_stem}))
+    lm.register(load.root, local)  # first: it drops an earlier load of the same code
+    module = _new_package(load.root, filename, code)
     try:
         local.scan(code, filename)
-        compiled = lm.compile_local(code, filename, root, names, main_stem)
-        with import_guard.Watchdog(filenames, _describer(loops), progress, cancel, slow_s):
+        compiled = lm.compile_local(code, filename, load.root, names, main_stem)
+        with import_guard.Watchdog(load.filenames, _describer(loops), progress, cancel, slow_s):
             exec(compiled, module.__dict__)
-    except LoadError:
-        lm.unregister(root)
+    except LoadError:  # already explained (the top-level work check)
+        lm.unregister(load.root)
         raise
-    except (KeyboardInterrupt, import_guard.ImportStopped) as exc:
-        lm.unregister(root)
-        raise _interrupted(exc, filenames, filename) from None
-    except ModuleNotFoundError as exc:
-        lm.unregister(root)
-        raise _not_found(exc, root, filename, filenames, where, local, missing) from None
-    except SyntaxError as exc:  # in a sibling file, compiled when model.py imports it
-        lm.unregister(root)
-        raise _syntax_error(exc, filename) from None
-    except (Exception, SystemExit) as exc:  # user code: any error (even sys.exit) becomes a LoadError
-        lm.unregister(root)
-        raise _user_error(exc, filename, filenames, root) from exc
-    return ImportedCode(module, missing, findings)
+    except (Exception, SystemExit, KeyboardInterrupt, import_guard.ImportStopped) as exc:  # noqa: BLE001
+        lm.unregister(load.root)  # user code: any error (even sys.exit or Ctrl-C) becomes a LoadError
+        error, keep_cause = _translate(exc, load)
+        raise error from (exc if keep_cause else None)
+    return ImportedCode(module, load.missing, findings)
+
+
+def _translate(exc: BaseException, load: _Load) -> tuple[LoadError, bool]:
+    """The LoadError that explains `exc`, and whether the original stays chained (for --debug)."""
+    if isinstance(exc, (KeyboardInterrupt, import_guard.ImportStopped)):
+        return _interrupted(exc, load.filenames, load.filename), False
+    if isinstance(exc, ModuleNotFoundError):
+        return _not_found(exc, load), False
+    if isinstance(exc, SyntaxError):  # in a sibling file, compiled when model.py imports it
+        return _syntax_error(exc, load.filename), False
+    return _user_error(exc, load.filename, load.filenames, load.root), True
 
 
 def _new_package(root: str, filename: str, code: str) -> types.ModuleType:
@@ -180,12 +203,10 @@ def _interrupted(exc: BaseException, filenames: set[str], filename: str) -> Load
     )
 
 
-def _not_found(
-    exc: ModuleNotFoundError, root: str, filename: str, filenames: set[str], where: str,
-    local: lm.LocalFiles, missing: list[dict[str, str]],
-) -> LoadError:  # fmt: skip
+def _not_found(exc: ModuleNotFoundError, load: _Load) -> LoadError:
+    root, filename, where, local = load.root, load.filename, load.where, load.local
     name = exc.name or ""
-    frames = _local_frames(exc, filenames)
+    frames = _local_frames(exc, load.filenames)
     importer = _short(frames[-1].filename) if frames else _short(filename)
     if name.startswith(root + "."):  # a local package without that submodule
         dotted = name[len(root) + 1 :]
@@ -202,11 +223,11 @@ def _not_found(
             f"Use a plain import statement (`import {name}` or `from {name} import …`).",
         )
     if not top or deps.is_available(top):  # e.g. torch.no_such_module: a bad name, not a missing package
-        return _user_error(exc, filename, filenames, root)
-    entry = next((m for m in missing if m["module"].split(".")[0] == top), None)
+        return _user_error(exc, filename, load.filenames, root)
+    entry = next((m for m in load.missing if m["module"].split(".")[0] == top), None)
     gone = [entry] if entry is not None and importer == _short(filename) else []
     gone = gone or [{"module": name, "package": deps.package_for(top) or ""}]
-    others = [m for m in missing if m is not entry and m.get("package")]
+    others = [m for m in load.missing if m is not entry and m.get("package")]
     cause, fix = deps.missing_message(gone + others, importer, where, local.texts)
     return LoadError(cause, fix)
 
