@@ -25,7 +25,6 @@ STANDARD_BATCH = 4  # rows: enough to see batch effects, small enough for a lapt
 STANDARD_LENGTH = 64  # a typical length; clipped to the model's maximum
 MASK_FRACTION = 0.15  # BERT's masking rate for the masked-LM loss
 CPU_MAX_LEN = 4096  # longest input tried on CPU: one forward at 128k tokens would take hours
-MAX_LEN_KEYS = ("max_seq_len", "max_len", "seq_length", "n_positions", "max_position_embeddings")
 
 
 class Tier1Check(Check):
@@ -58,13 +57,12 @@ def probe_len(ctx: RunContext, length: int) -> int:
 
 
 def configured_max_len(loaded: LoadedModel) -> int:
-    """The longest length the model claims: its own table or the config, whichever is larger."""
-    values = [loaded.facts.max_len]
-    for key in MAX_LEN_KEYS:
-        value = loaded.config.get(key)
-        if isinstance(value, int) and value > 0:
-            values.append(value)
-    return max(values)
+    """The longest length the model promises: the usable length, or an explicit claim beyond it.
+
+    Only explicit promises count (the user's config, a model config value that is not merely a
+    table's row count): an offset table's extra rows (RoBERTa's 514 for 512) promise nothing.
+    """
+    return max(loaded.facts.max_len, loaded.facts.claimed_len or 0)
 
 
 def per_position(loaded: LoadedModel) -> bool:

@@ -120,15 +120,16 @@ class ShapeRobustness(Tier1Check):
             longest = self._longest_working(ctx, first.length)
             metrics["longest_working_length"] = float(longest)
             config_len = configured_max_len(ctx.loaded)
+            rows = f" (the position table has {facts.position_rows} rows)" if facts.position_rows else ""
             if config_len > facts.max_len:
                 summary = (
-                    f"The position table holds {facts.max_len} positions but the config says "
-                    f"max length {config_len}; the longest length that works is {longest}."
+                    f"{facts.claimed_len_source or 'The config'} promises length {config_len}, but the "
+                    f"longest input that runs is {longest}{rows}."
                 )
             details.append(
-                f"The longest input that works is {longest} tokens ({facts.max_len_source} gives "
-                f"{facts.max_len}). Inputs longer than the position table index past its end: make the "
-                "table as long as the configured max length, or lower max_seq_len in the config."
+                f"The longest input that works is {longest} tokens ({facts.max_len_source}{rows}). "
+                "Inputs longer than the position table index past its end: make the table as long as "
+                "the promised max length, or lower max_seq_len in the config."
             )
         return self.result(Status.FAIL, summary, " ".join(details), metrics=metrics, table=table)
 
