@@ -8,6 +8,7 @@ batch)). Both are refused with the few lines of wrapper code that make them chec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ _EMBEDDING_TAKERS = (
     nn.TransformerDecoderLayer,
     nn.MultiheadAttention,
 )
+
+_DTYPE_CRASH = re.compile(r"dtype|scalar type|not implemented for '?(Long|Int)|Long|Float", re.I)
 
 _WRAP_EMBEDDINGS = """Wrap it in a module that embeds token ids and projects to the vocabulary:
     class Wrapped(nn.Module):
@@ -55,11 +58,15 @@ def embedding_input_error(name: str, why: str) -> LoadError:
 
 
 def check_takes_tokens(module: nn.Module, has_token_embedding: bool, crash: str | None) -> None:
-    """Raise for modules that take embeddings: known PyTorch layers, or no embedding and a crash on ids."""
+    """Raise for modules that take embeddings: known PyTorch layers, or no embedding and a dtype crash on ids.
+
+    Only a dtype complaint counts: a model that embeds ids its own way and crashes for another
+    reason keeps loading, so the checks can show that crash.
+    """
     name = type(module).__name__
     if isinstance(module, _EMBEDDING_TAKERS):
         raise embedding_input_error(name, f"it is torch.nn.{name}")
-    if not has_token_embedding and crash is not None:
+    if not has_token_embedding and crash is not None and _DTYPE_CRASH.search(crash):
         raise embedding_input_error(name, f"it has no nn.Embedding and crashed on ids: {crash}")
 
 

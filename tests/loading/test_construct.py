@@ -115,3 +115,16 @@ def test_hf_labels_are_not_passed_when_the_logits_do_not_need_them() -> None:
     cfg = transformers.GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=1, n_head=2)
     m = load_model(transformers.GPT2LMHeadModel(cfg))
     assert m.adapter.targets_name == "labels" and not m.adapter.pass_targets
+
+
+def test_a_model_without_embedding_crashing_for_another_reason_still_loads() -> None:
+    class OwnTable(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.table = nn.Parameter(torch.randn(20, 8))
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError("planted bug")
+
+    m = load_model(OwnTable(), config={"vocab_size": 20})
+    assert any("planted bug" in f.message for f in m.findings if f.level == "error")
