@@ -28,6 +28,7 @@ PROBE_CAP = {"cpu": 4096}
 """Longest length run at load per device type (others: 8192); one CPU forward at 128k tokens takes hours."""
 
 OTHER_CAP = 8192
+OFFSET_SLACK = 16  # position-id offsets are a few rows (RoBERTa and OPT: 2); only those are probed
 MIN_LEN = 8  # the load probe's own length: below it the model is simply broken, not length-limited
 
 _POS_NAME = re.compile(r"pos|wpe|position", re.I)
@@ -155,8 +156,8 @@ def measure_length(
 
 def _table_reach(runs: Runs, table: Table | None, works: int, cap: int) -> int | None:
     """How much of a table longer than the usable length runs (RoBERTa's 130 rows: 128); None if unknown."""
-    if table is None or table.rows <= works or table.rows > cap:
-        return None
+    if table is None or table.rows <= works or table.rows > min(cap, works + OFFSET_SLACK):
+        return None  # a table far longer than the claim is normal headroom, not an offset
     return table.rows if runs(table.rows) else _bisect(runs, works, table.rows)
 
 
