@@ -23,7 +23,7 @@ class Outcome:
     tier1_s: float
     tier2_s: float
     bad: list[str]  # "check_id: status: summary" for every FAIL and ERROR
-    warns: list[str]
+    warns: list[str]  # the same for WARN
 
 
 def run_tiers(name: str, loaded: LoadedModel, load_s: float = 0.0) -> Outcome:
@@ -45,6 +45,8 @@ def run_tiers(name: str, loaded: LoadedModel, load_s: float = 0.0) -> Outcome:
     print(
         f"\n[regression] {name}: load {load_s:.2f}s, tier 1 {times[0]:.1f}s, tier 2 {times[1]:.1f}s — {verdict}"
     )
+    for line in warns:  # warnings are allowed, but shown: a healthy model should rarely get one
+        print(f"[regression]   warn {line.splitlines()[0][:200]}")
     TIMES.parent.mkdir(exist_ok=True)
     with TIMES.open("a", encoding="utf-8") as f:
         f.write(f"{name}\t{load_s:.2f}\t{times[0]:.2f}\t{times[1]:.2f}\t{verdict}\n")
