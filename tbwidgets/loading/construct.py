@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import traceback
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -146,6 +147,12 @@ def build_with_config_object(
     return _call(cls, obj, kind, used)
 
 
+def _failing_line(exc: BaseException) -> str:
+    """The source line that raised (a bare `assert` has no message of its own)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"at `{frames[-1].line}`" if frames and frames[-1].line else "(no message)"
+
+
 def _call(cls: type[nn.Module], obj: Any, kind: str, used: list[str]) -> tuple[nn.Module, str]:
     shown = ", ".join(f"{k}={getattr(obj, k)!r}" for k in used)
     try:
@@ -155,7 +162,7 @@ def _call(cls: type[nn.Module], obj: Any, kind: str, used: list[str]) -> tuple[n
     except Exception as exc:  # user code: report which call failed
         raise LoadError(
             f"{cls.__name__}(config) with a {kind} ({shown or 'its defaults'}) raised "
-            f"{type(exc).__name__}: {exc}",
+            f"{type(exc).__name__}: {str(exc) or _failing_line(exc)}",
             f"Check config.json against the fields of the {kind} in model.py.",
         ) from exc
     note = (

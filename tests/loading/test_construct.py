@@ -128,3 +128,10 @@ def test_a_model_without_embedding_crashing_for_another_reason_still_loads() -> 
 
     m = load_model(OwnTable(), config={"vocab_size": 20})
     assert any("planted bug" in f.message for f in m.findings if f.level == "error")
+
+
+def test_a_constructor_assertion_names_its_line(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "mingpt_style" / "model.py", tmp_path / "model.py")
+    (tmp_path / "config.json").write_text(json.dumps({"vocab_size": 40}))  # block_size stays None
+    with pytest.raises(LoadError, match=r"AssertionError: at `assert config\.vocab_size is not None"):
+        load_model(tmp_path)
