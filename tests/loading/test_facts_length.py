@@ -122,3 +122,10 @@ def test_a_model_broken_at_every_length_keeps_its_claim() -> None:
     m = load_model(_Limited(limit=2), config={"max_seq_len": 64})
     assert m.facts.max_len == 64 and m.facts.length_verified == 0
     assert [f.level for f in m.findings] == ["error"]
+
+
+def test_shape_robustness_tries_claims_beyond_the_cap_only_up_to_it() -> None:
+    m = load_model(_Limited(limit=None), config={"max_seq_len": 100_000})
+    result = Runner(m, [ShapeRobustness()]).run().results[0]
+    assert result.status is Status.PASS and "tried up to 4096 only" in result.details
+    assert max(row["length"] for row in result.table or []) == 4096
