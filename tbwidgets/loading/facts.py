@@ -1,7 +1,8 @@
-"""Facts read from the model itself: vocab size, maximum length, sizes; config only where the model is silent.
+"""Facts read from the model itself: vocab size, sizes, dtype; config only where the model is silent.
 
-The model is the authority (DESIGN §2.1): the token embedding's `num_embeddings` is the vocab size and
-the position table's length is the maximum length. Config values that disagree become findings.
+The model is the authority (DESIGN §2.1): the token embedding's `num_embeddings` is the vocab size.
+The usable length is measured by running the model (`length.measure_length`, fed by `runs_at`).
+Config values that disagree become findings.
 """
 
 from __future__ import annotations
