@@ -135,3 +135,26 @@ def test_a_constructor_assertion_names_its_line(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"vocab_size": 40}))  # block_size stays None
     with pytest.raises(LoadError, match=r"AssertionError: at `assert config\.vocab_size is not None"):
         load_model(tmp_path)
+
+
+def test_sequence_first_layers_used_through_transposes_are_not_refused() -> None:
+    class Transposing(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tok = nn.Embedding(30, 16)
+            self.attn = nn.MultiheadAttention(16, 2)  # batch_first=False, fed (T, B, D) below
+            self.head = nn.Linear(16, 30)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            x = self.tok(ids).transpose(0, 1)
+            return self.head(self.attn(x, x, x, need_weights=False)[0].transpose(0, 1))
+
+    m = load_model(Transposing(), task="masked-lm")
+    assert m.adapter(torch.randint(0, 30, (3, 7))).shape == (3, 7, 30)
+
+
+def test_a_batch_first_model_whose_rows_mix_is_left_to_batch_independence() -> None:
+    from tests.checks.tier1.zoo import BUGS
+
+    m = load_model(BUGS["batch_mixing"].factory(), task="causal-lm")
+    assert not [f for f in m.findings if f.level == "error"]
