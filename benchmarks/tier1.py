@@ -5,12 +5,19 @@ every forward of the model during the suite (shape, train/eval, grad mode, autoc
 backward followed), then the same passes are replayed back to back with nothing else around them.
 Targets (issue 3): suite ≤ 15 s, ratio ≤ 1.5 on a 2-core CPU.
 
-    python benchmarks/tier1.py [--repeats 5]
+Then GPT-2-small geometry (124M parameters, random init from a config, no download) on the CPU:
+suite time, peak RSS and RSS growth over three runs in one process. Targets (issue 9): ≤ 60 s per
+suite on 2 cores, peak ≤ 3 GB, growth ≤ 50 MB.
+
+    python benchmarks/tier1.py [--repeats 5] [--gpt2-runs 3] [--skip-example | --skip-gpt2]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
+import resource
 import statistics
 import time
 from dataclasses import dataclass
@@ -80,18 +87,81 @@ def replay(module: nn.Module, passes: list[Pass], vocab: int) -> tuple[float, fl
     return elapsed
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc; peak-based fallback elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    except OSError:
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def gpt2_small(runs: int) -> None:
+    """Tier 1 on GPT-2-small geometry: time per suite, peak RSS, RSS after each run."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config())  # 124M parameters, n_positions 1024, vocab 50257
+    loaded = load_model(model=model)
+    n_params = sum(p.numel() for p in model.parameters()) / 1e6
+    gc.collect()
+    base = rss_mb()
+    print(
+        f"\nGPT-2-small ({n_params:.0f}M parameters) built: RSS {base:.0f} MB, load {os.getloadavg()[0]:.1f}"
+    )
+    times, cpu, after = [], [], []
+    for i in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = Runner(loaded, tier1_suite()).run()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        gc.collect()
+        after.append(rss_mb())
+        print(
+            f"run {i + 1}: {times[-1]:.1f} s, {report!r}, RSS after {after[-1]:.0f} MB, load {os.getloadavg()[0]:.1f}"
+        )
+        if i == 0:
+            for r in report.results:
+                print(f"    {r.check_id:28s} {r.status.value:7s} {r.duration_s:6.2f} s  {r.summary[:90]}")
+    growth = after[-1] - after[0]
+    print(
+        f"GPT-2-small Tier 1 on {torch.get_num_threads()} threads: suite {min(times):.1f} s min / "
+        f"{statistics.median(times):.1f} s median (target ≤ 60 s), CPU time {min(cpu):.1f} s "
+        f"(on idle cores, wall ≈ CPU time / {torch.get_num_threads()} threads); peak RSS {peak_rss_mb() / 1024:.2f} GB "
+        f"(target ≤ 3 GB; model alone {base / 1024:.2f} GB); RSS growth from run 1 to run {runs}: "
+        f"{growth:+.0f} MB (target ≤ 50 MB)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs after one cold run")
+    parser.add_argument("--gpt2-runs", type=int, default=3, help="Tier 1 runs on GPT-2-small")
+    parser.add_argument("--skip-example", action="store_true")
+    parser.add_argument("--skip-gpt2", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(min(2, torch.get_num_threads()))
+    if not args.skip_example:
+        example(args.repeats)
+    if not args.skip_gpt2:
+        gpt2_small(args.gpt2_runs)
+
+
+def example(repeats: int) -> None:
+    """The built-in example: suite time and its ratio to the compute floor."""
     loaded = load_model()
     cold_t0 = time.perf_counter()
     cold = Runner(loaded, tier1_suite()).run()
     cold_s = time.perf_counter() - cold_t0
     print(f"cold run (first in process): {cold_s:.2f} s, status {cold.status.value}")
     suites, wall_ratios, cpu_ratios, fastest = [], [], [], None
-    for i in range(args.repeats):  # suite and its floor back to back: both see the same background load
+    for i in range(repeats):  # suite and its floor back to back: both see the same background load
         passes, handles = record(loaded.module)
         t0, c0 = time.perf_counter(), time.process_time()
         report = Runner(loaded, tier1_suite()).run()
@@ -117,7 +187,7 @@ def main() -> None:
     # passes, same moment), so report the median per-run ratio. CPU time ignores waiting for the CPU.
     med = statistics.median
     print(
-        f"\nTier 1 on the example ({torch.get_num_threads()} threads, {args.repeats} runs): "
+        f"\nTier 1 on the example ({torch.get_num_threads()} threads, {repeats} runs): "
         f"suite {min(suites):.2f} s min / {med(suites):.2f} s median (cold first run {cold_s:.2f} s; target ≤ 15 s); "
         f"suite / compute floor: {med(wall_ratios):.2f} wall, {med(cpu_ratios):.2f} CPU time (medians; target ≤ 1.5)"
     )

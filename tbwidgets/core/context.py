@@ -90,6 +90,10 @@ class RunContext:
             self._cache[key] = compute()
         return self._cache[key]  # type: ignore[no-any-return]
 
+    def clear(self) -> None:
+        """Drop everything cached during the run (called by the Runner when the run ends)."""
+        self._cache.clear()
+
     @torch.no_grad()
     def eval_logits(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Eval-mode logits for `input_ids`, cached per run by the input's contents."""

@@ -22,7 +22,7 @@ class Status(str, enum.Enum):
 
     @property
     def severity(self) -> int:
-        """Rank used to find the worst status of a run (skipped sits between pass and warn)."""
+        """Rank of a status among those that ran (skipped sits between pass and warn)."""
         return _SEVERITY[self]
 
     @property
@@ -35,8 +35,13 @@ _SEVERITY = {Status.PASS: 0, Status.SKIPPED: 1, Status.WARN: 2, Status.FAIL: 3, 
 
 
 def worst(statuses: Sequence[Status]) -> Status:
-    """The most severe status; an empty run counts as skipped, never as pass."""
-    return max(statuses, key=lambda s: s.severity, default=Status.SKIPPED)
+    """The most severe status of the checks that ran; skipped only when nothing ran.
+
+    A skip says "not applicable here" (no causal mask to test on a classifier), not "worse than a
+    pass": a healthy run with some skips is a pass. An empty run counts as skipped, never as pass.
+    """
+    ran = [s for s in statuses if s is not Status.SKIPPED]
+    return max(ran, key=lambda s: s.severity, default=Status.SKIPPED)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 import traceback
@@ -25,6 +24,7 @@ from tbwidgets.core.events import (
     RunFinished,
     RunStarted,
 )
+from tbwidgets.core.memory import is_oom, oom_summary, release
 from tbwidgets.core.report import Report
 from tbwidgets.core.result import CheckResult, Status
 
@@ -80,6 +80,8 @@ class Runner:
             cancelled=self.cancel_event.is_set(),
         )
         self._report = report
+        self.context.clear()  # cached forwards (logits of B×T×V) must not outlive the run
+        release(self.context.device, collect=False)  # checks leave no cycles; a full gc costs 0.3 s
         self._emit(RunFinished(self.run_id, report, report.cancelled))
         return report
 
@@ -130,15 +132,30 @@ class Runner:
                 "Run it alone with a larger budget, or on a GPU.",
             )
         except Exception as exc:  # noqa: BLE001 - isolation is the point: one crash must not end the suite
-            result = check.result(
-                Status.ERROR,
-                f"The check crashed: {type(exc).__name__}: {_first_line(exc)}",
-                "This is a problem in the check or an unexpected model behaviour; the traceback is attached.",
-                error=traceback.format_exc(),
-            )
+            result = self._crashed(check, exc)
         finally:
-            _free_memory(self.context.device)
+            if self.context.device.type == "cuda":  # one check's cached blocks must not starve the next
+                release(self.context.device)
         return _with_duration(result, time.perf_counter() - t0)
+
+    def _crashed(self, check: Check, exc: Exception) -> CheckResult:
+        if is_oom(exc):  # the device is too small for this step: a verdict on the device, not a crash
+            summary = oom_summary(exc, self.context.device)
+            exc.__traceback__ = None  # its frames hold the tensors that filled the memory
+            release(self.context.device)
+            return check.result(
+                Status.SKIPPED,
+                summary,
+                "The check needs more memory than this device has free. Run it on a machine with more "
+                "memory (a GPU), free memory held by other objects, or lower the check's batch and "
+                "length settings.",
+            )
+        return check.result(
+            Status.ERROR,
+            f"The check crashed: {type(exc).__name__}: {_first_line(exc)}",
+            "This is a problem in the check or an unexpected model behaviour; the traceback is attached.",
+            error=traceback.format_exc(),
+        )
 
     def _progress(self, check_id: str, fraction: float, note: str) -> None:
         self._emit(CheckProgress(self.run_id, check_id, fraction, note))
@@ -176,10 +193,3 @@ def _seeded_rng(seed: int, check_id: str, device: torch.device) -> Iterator[None
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed + zlib.crc32(check_id.encode()))
         yield
-
-
-def _free_memory(device: torch.device) -> None:
-    """Release cached GPU blocks between checks so one check's peak does not starve the next."""
-    if device.type == "cuda":
-        gc.collect()
-        torch.cuda.empty_cache()

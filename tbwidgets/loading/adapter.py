@@ -22,6 +22,9 @@ from tbwidgets.loading.errors import ExportBugError, LoadError
 MASK_NAMES = ("attention_mask", "mask", "padding_mask")
 """Mask parameters passed by keyword when `forward` names them; anything else never gets a mask."""
 
+TARGET_NAMES = ("targets", "labels", "target", "y")
+"""Optional training-target parameters; passed (as dummy targets) only when the logits need them."""
+
 # A known Transformer Builder generator bug put intermediate node outputs into forward's signature.
 _INTERMEDIATE = re.compile(r"(_output|_out|_x)$|^(mhsa|residual|ffn|attention|mlp|layer|layernorm)_\d")
 
@@ -52,12 +55,13 @@ class ModelAdapter:
     """Calls `module` with a token tensor (and a mask when it accepts one) and returns the logits.
 
     Attributes: `input_name` (the token parameter), `by_keyword` (token passed by keyword),
-    `accepts_mask`, `mask_name`, `output_kind` ("tensor", "tuple", "dict", "attr"; "unknown"
-    until the first call).
+    `accepts_mask`, `mask_name`, `output_kind` ("tensor", "tuple", "dict", "dict_key", "attr";
+    "unknown" until the first call), `pass_targets` (dummy targets are passed, see `calibrate`).
     """
 
-    def __init__(self, module: nn.Module) -> None:
+    def __init__(self, module: nn.Module, vocab_size: int | None = None) -> None:
         self.module = module
+        self.vocab_size = vocab_size  # lets a dict without 'logits' be read by the vocabulary's width
         try:
             sig = inspect.signature(module.forward)
         except (TypeError, ValueError) as exc:  # builtins/compiled forwards may have no signature
@@ -83,6 +87,10 @@ class ModelAdapter:
             self.by_keyword = True  # forward(**kwargs): input_ids is the only sensible name
         self._check_required(type(module).__name__, params)
         self.output_kind = "unknown"
+        optional = [p.name for p in params[1:] if p.default is not p.empty]
+        self.targets_name: str | None = next((n for n in TARGET_NAMES if n in optional), None)
+        self.pass_targets = False  # set by calibrate(): forward gives every position only with targets
+        self.logits_key: str | None = None  # a dict entry used as logits (no 'logits' key)
 
     def _check_required(self, cls_name: str, params: list[inspect.Parameter]) -> None:
         """Refuse forward signatures that need more than tokens (and a mask)."""
@@ -110,11 +118,30 @@ class ModelAdapter:
             mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
             # padding_mask follows PyTorch's key_padding_mask convention: True marks padding.
             kwargs[self.mask_name] = ~mask.bool() if self.mask_name == "padding_mask" else mask
+        if self.pass_targets and self.targets_name is not None:
+            # dummy targets: only the logits' shape matters; contiguous because models .view() them
+            kwargs[self.targets_name] = input_ids.contiguous()
         if self.by_keyword:
             out = self.module(input_ids=input_ids, **kwargs)
         else:
             out = self.module(input_ids, **kwargs)
         return self.extract_logits(out)
+
+    def calibrate(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Call once at load: when the logits lack positions (nanoGPT returns only the last one
+        without targets) and forward takes targets, check that passing them gives every position."""
+        logits = self(input_ids)
+        if self.targets_name is None or logits.ndim != 3 or logits.shape[1] == input_ids.shape[1]:
+            return logits
+        self.pass_targets = True
+        try:
+            full = self(input_ids)
+        except Exception:  # noqa: BLE001 - targets of this shape are not accepted: keep the first call
+            full = logits
+        if full.ndim == 3 and full.shape[1] == input_ids.shape[1]:
+            return full
+        self.pass_targets = False
+        return logits
 
     def extract_logits(self, out: Any) -> torch.Tensor:
         """The logits inside whatever forward returned; remembers the kind for `describe()`."""
@@ -128,6 +155,9 @@ class ModelAdapter:
         if isinstance(out, Mapping) and isinstance(out.get("logits"), torch.Tensor):
             self.output_kind = "dict"
             return out["logits"]
+        if isinstance(out, Mapping) and self._vocab_entry(out) is not None:
+            self.output_kind = "dict_key"
+            return out[self.logits_key]
         if isinstance(out, (tuple, list)):
             first = next((x for x in out if isinstance(x, torch.Tensor)), None)
             if first is not None:
@@ -138,6 +168,19 @@ class ModelAdapter:
             "Return the logits: a tensor, a tuple whose first tensor is the logits, a dict with "
             "'logits', or an object with a .logits attribute.",
         )
+
+    def _vocab_entry(self, out: Mapping[Any, Any]) -> Any:
+        """The one dict entry whose last dimension is the vocabulary's width (None unless exactly one)."""
+        if self.logits_key in out:
+            return self.logits_key
+        width = self.vocab_size
+        keys = [
+            k
+            for k, v in out.items()
+            if isinstance(v, torch.Tensor) and v.ndim >= 2 and width is not None and v.shape[-1] == width
+        ]
+        self.logits_key = keys[0] if len(keys) == 1 else None
+        return self.logits_key
 
     def describe(self) -> str:
         """One line saying how the model is called, e.g. `model(input_0_tokens) → tensor`."""
@@ -150,9 +193,16 @@ class ModelAdapter:
             "tuple": "tuple, logits = first tensor",
             "dict": "dict['logits']",
             "attr": "output.logits",
+            "dict_key": f"dict[{self.logits_key!r}] (no 'logits' key; the one entry as wide as the vocabulary)",
             "unknown": "not called yet",
         }
         note = "" if self.accepts_mask else "; attention mask not accepted (ignored)"
+        if self.pass_targets:
+            call += f", {self.targets_name}=<the input ids>"
+            note += (
+                f"; dummy {self.targets_name} are passed because without them forward returns "
+                "fewer positions than it was given (e.g. only the last one)"
+            )
         return f"model({call}{mask}) → {kinds[self.output_kind]}{note}"
 
     def __repr__(self) -> str:

@@ -1,7 +1,8 @@
-"""Facts read from the model itself: vocab size, maximum length, sizes; config only where the model is silent.
+"""Facts read from the model itself: vocab size, sizes, dtype; config only where the model is silent.
 
-The model is the authority (DESIGN §2.1): the token embedding's `num_embeddings` is the vocab size and
-the position table's length is the maximum length. Config values that disagree become findings.
+The model is the authority (DESIGN §2.1): the token embedding's `num_embeddings` is the vocab size.
+The usable length is measured by running the model (`length.measure_length`, fed by `runs_at`).
+Config values that disagree become findings.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from tbwidgets.loading.length import LengthFacts
 from tbwidgets.loading.model import Finding, ModelFacts
 
 PROBE_SHAPE = (2, 8)
 """(batch, length) of the forward pass run at load time: cheap, and batch 2 catches batch-dim bugs."""
 
-DEFAULT_MAX_LEN = 512
-"""Used only when neither a position table nor the config says; recorded in `max_len_source`."""
-
 _TOKEN_NAME = re.compile(
     r"(^|[._])(tok|token|tokens|wte|word_embeddings|embed_tokens|embedding_0_token)", re.I
 )
-_POS_NAME = re.compile(r"(pos|wpe|position)", re.I)
+_POS_NAME = re.compile(r"(pos|wpe|position)", re.I)  # kept apart from token embeddings
 _TYPE_NAME = re.compile(r"(token_type|segment)", re.I)
 
 
@@ -78,24 +77,6 @@ def find_token_embedding(module: nn.Module, out_width: int | None = None) -> Emb
     return EmbeddingInfo(how="no nn.Embedding found")
 
 
-def find_max_len(module: nn.Module, config: Mapping[str, Any]) -> tuple[int, str]:
-    """Maximum sequence length and where it came from: position table, HF config, config, default."""
-    for name, m in module.named_modules():
-        if isinstance(m, nn.Embedding) and _POS_NAME.search(name) and not _TYPE_NAME.search(name):
-            return m.num_embeddings, f"position table {name}"
-    for name, p in module.named_parameters():
-        # Learned position tables stored as a bare Parameter, e.g. pos_embed (1, T, C) or (T, C).
-        if _POS_NAME.search(name.rsplit(".", 1)[-1]) and p.ndim in (2, 3):
-            return int(p.shape[-2]), f"position parameter {name}"
-    hf = _hf_config(module)
-    for key in ("max_position_embeddings", "n_positions"):
-        if hf is not None and isinstance(getattr(hf, key, None), int):
-            return int(getattr(hf, key)), f"model config {key}"
-    if isinstance(config.get("max_seq_len"), int):
-        return int(config["max_seq_len"]), "config max_seq_len (the model has no position table)"
-    return DEFAULT_MAX_LEN, f"default {DEFAULT_MAX_LEN}: no position table and no max_seq_len in the config"
-
-
 def _count_layers(module: nn.Module, config: Mapping[str, Any]) -> int | None:
     hf = _hf_config(module)
     for key in ("num_hidden_layers", "n_layer", "num_layers"):
@@ -112,32 +93,18 @@ def _count_layers(module: nn.Module, config: Mapping[str, Any]) -> int | None:
     return None
 
 
-def _mismatch_findings(
-    vocab: int, max_len: int, max_len_source: str, config: Mapping[str, Any]
-) -> list[Finding]:
-    findings = []
+def _vocab_mismatch(vocab: int, config: Mapping[str, Any]) -> list[Finding]:
     cfg_vocab = config.get("vocab_size")
-    if isinstance(cfg_vocab, int) and cfg_vocab != vocab:
-        findings.append(
-            Finding(
-                "warn",
-                f"config vocab_size is {cfg_vocab} but the model's token embedding has {vocab} rows; "
-                f"tbwidgets uses {vocab}. Token ids ≥ {vocab} would crash the model (index out of range).",
-                "Make config.json's vocab_size match the model, and use a tokenizer whose ids fit.",
-            )
+    if not isinstance(cfg_vocab, int) or cfg_vocab == vocab:
+        return []
+    return [
+        Finding(
+            "warn",
+            f"config vocab_size is {cfg_vocab} but the model's token embedding has {vocab} rows; "
+            f"tbwidgets uses {vocab}. Token ids ≥ {vocab} would crash the model (index out of range).",
+            "Make config.json's vocab_size match the model, and use a tokenizer whose ids fit.",
         )
-    cfg_len = config.get("max_seq_len")
-    if isinstance(cfg_len, int) and cfg_len != max_len and not max_len_source.startswith("config"):
-        findings.append(
-            Finding(
-                "warn",
-                f"config max_seq_len is {cfg_len} but the model's {max_len_source} allows {max_len}; "
-                f"tbwidgets uses {max_len}."
-                + (f" Sequences longer than {max_len} would crash the model." if cfg_len > max_len else ""),
-                "Make config.json's max_seq_len match the model's position table.",
-            )
-        )
-    return findings
+    ]
 
 
 def _vocab_size(
@@ -170,15 +137,15 @@ def _pad_token_id(module: nn.Module, config: Mapping[str, Any]) -> int | None:
 def compute_facts(
     module: nn.Module,
     config: Mapping[str, Any],
+    length: LengthFacts,
     *,
     out_width: int | None = None,
     classification: bool = False,
 ) -> FactsResult:
-    """Read the facts; `out_width` is the last dim of a probe's logits when one ran."""
+    """Read the facts; `length` was measured by running the model, `out_width` is the probe's logits width."""
     emb = find_token_embedding(module, None if classification else out_width)
     vocab, findings = _vocab_size(emb, config, out_width, classification)
-    max_len, max_len_source = find_max_len(module, config)
-    findings += _mismatch_findings(vocab, max_len, max_len_source, config)
+    findings += _vocab_mismatch(vocab, config) + length.findings
     if out_width is not None and not classification and vocab and out_width != vocab:
         findings.append(
             Finding(
@@ -191,8 +158,12 @@ def compute_facts(
     d_model = emb.module.embedding_dim if emb.module is not None else config.get("d_model")
     facts = ModelFacts(
         vocab_size=vocab,
-        max_len=max_len,
-        max_len_source=max_len_source,
+        max_len=length.usable,
+        max_len_source=length.source,
+        claimed_len=length.claimed,
+        claimed_len_source=length.claimed_source if length.claimed is not None else "",
+        position_rows=length.table.rows if length.table is not None else None,
+        length_verified=length.verified,
         n_params=sum(p.numel() for p in module.parameters()),
         n_trainable=sum(p.numel() for p in module.parameters() if p.requires_grad),
         device=first.device if first is not None else torch.device("cpu"),
@@ -205,12 +176,15 @@ def compute_facts(
     return FactsResult(facts, emb, findings)
 
 
+def _device(module: nn.Module) -> torch.device:
+    first = next(iter(module.parameters()), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
 def probe(
     call: Callable[[torch.Tensor], torch.Tensor], module: nn.Module, vocab: int, max_len: int
 ) -> tuple[torch.Tensor | None, Finding | None]:
     """One tiny forward pass in eval mode; a crash is returned as an error Finding, not raised."""
-    first = next(iter(module.parameters()), None)
-    device = first.device if first is not None else torch.device("cpu")
     length = min(PROBE_SHAPE[1], max_len)
     ids = torch.randint(
         0, max(vocab, 1), (PROBE_SHAPE[0], length), generator=torch.Generator().manual_seed(0)
@@ -219,7 +193,7 @@ def probe(
     module.eval()
     try:
         with torch.no_grad():
-            return call(ids.to(device)), None
+            return call(ids.to(_device(module))), None
     except Exception as exc:  # noqa: BLE001 - user code; the checks report it
         return None, Finding(
             "error",
@@ -228,3 +202,31 @@ def probe(
         )
     finally:
         module.train(was_training)
+
+
+def runs_at(
+    call: Callable[[torch.Tensor], torch.Tensor], module: nn.Module, vocab: int, config: Mapping[str, Any]
+) -> Callable[[int], bool]:
+    """A predicate for the length search: does a (1, T) eval forward run and give a tensor?
+
+    The ids avoid the padding token: RoBERTa-style models skip pads when numbering positions, so a
+    random pad would let a too-long input fit the table by chance.
+    """
+    device = _device(module)
+    pad = _pad_token_id(module, config)
+
+    def runs(length: int) -> bool:
+        ids = torch.randint(0, max(vocab, 1), (1, length), generator=torch.Generator().manual_seed(length))
+        if pad is not None and vocab > 1:
+            ids = ids.masked_fill(ids == pad, (pad + 1) % vocab)
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                return isinstance(call(ids.to(device)), torch.Tensor)
+        except Exception:  # noqa: BLE001 - any crash means "not at this length"
+            return False
+        finally:
+            module.train(was_training)
+
+    return runs

@@ -20,14 +20,15 @@ from torch import nn
 from tbwidgets.loading import local_modules
 from tbwidgets.loading.adapter import ModelAdapter
 from tbwidgets.loading.config import normalize_config, read_config, read_config_text
+from tbwidgets.loading.construct import build_with_config_object, unwrap_compiled
 from tbwidgets.loading.device import check_device
 from tbwidgets.loading.errors import LoadError
-from tbwidgets.loading.facts import FactsResult, compute_facts, find_max_len, find_token_embedding, probe
+from tbwidgets.loading.inspection import inspect_model
 from tbwidgets.loading.model import Finding, LoadedModel, Provenance, Task
 from tbwidgets.loading.progress import ProgressFn
 from tbwidgets.loading.resolve import resolve
 from tbwidgets.loading.source import discover_class, import_code, instantiate
-from tbwidgets.loading.task import detect_task, parse_task
+from tbwidgets.loading.task import parse_task
 
 EXAMPLE_NAME = "TinyGPT (built-in example)"
 DEFAULT_TIMEOUT_S = 30.0  # the whole gist fetch (see gist.fetch_gist)
@@ -202,7 +203,7 @@ def _from_code(
     cls, how, findings = discover_class(
         imported.module, code, name if isinstance(name, str) else None, name_from=name_from
     )
-    module, note = instantiate(cls, cfg)
+    module, note = build_with_config_object(cls, imported.module, raw) or instantiate(cls, cfg)
     findings += imported.findings
     if imported.missing:
         from tbwidgets.loading.deps import missing_message
@@ -214,29 +215,18 @@ def _from_code(
     return _Built(module.eval(), cls.__name__, source, raw, code, f"{note}; {how}", findings, packages)
 
 
-def _inspect(
-    module: nn.Module, adapter: ModelAdapter, cfg: dict[str, Any], task: str | Task | None
-) -> tuple[Task, str, FactsResult, list[Finding]]:
-    """Probe the model once, then decide the task and read the facts in the light of the logits."""
-    emb = find_token_embedding(module)
-    vocab = emb.module.num_embeddings if emb.module is not None else int(cfg.get("vocab_size") or 2)
-    logits, crash = probe(adapter, module, vocab, find_max_len(module, cfg)[0])
-    ndim = logits.ndim if logits is not None else None
-    the_task, reason = detect_task(module, cfg, task, logits_ndim=ndim)
-    out_width = int(logits.shape[-1]) if logits is not None and logits.ndim >= 2 else None
-    result = compute_facts(module, cfg, out_width=out_width, classification=the_task is Task.CLASSIFICATION)
-    return the_task, reason, result, ([crash] if crash else []) + result.findings
-
-
 def _finish(built: _Built, task: str | Task | None, device: str | torch.device | None) -> LoadedModel:
-    module = built.module.to(device) if device is not None else built.module
+    module, compiled_note = unwrap_compiled(built.module)
+    module = module.to(device) if device is not None else module
     raw = built.raw_config
     hf_config = getattr(module, "config", None)
     if raw is None and hf_config is not None and hasattr(hf_config, "to_dict"):
         raw = hf_config.to_dict()  # Hugging Face models carry their config
     cfg = normalize_config(raw)
     adapter = ModelAdapter(module)
-    the_task, reason, result, findings = _inspect(module, adapter, cfg, task)
+    the_task, reason, result, findings = inspect_model(
+        module, adapter, cfg, normalize_config(built.raw_config), task
+    )
     return LoadedModel(
         module=module,
         adapter=adapter,
@@ -248,7 +238,9 @@ def _finish(built: _Built, task: str | Task | None, device: str | torch.device |
         config=cfg,
         raw_config=raw,
         code=built.code,
-        build_note=f"{built.build_note}; called as {adapter.describe()}",
+        build_note="; ".join(
+            x for x in (built.build_note, compiled_note, f"called as {adapter.describe()}") if x
+        ),
         findings=built.findings + findings,
         token_embedding=result.embedding.module,
         token_embedding_name=result.embedding.name,

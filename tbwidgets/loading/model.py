@@ -54,7 +54,13 @@ class Provenance:
 
 @dataclass(frozen=True)
 class ModelFacts:
-    """Facts read from the model itself (config only where the model cannot tell)."""
+    """Facts measured once at load; every check reads length, vocabulary, dtype and task from here.
+
+    `max_len` is the usable length: the longest input the model ran at load (or its claim, where the
+    device cap stopped the probe short: see `length_verified`). `claimed_len` is an explicit promise
+    (the user's config, or a model config value other than a table's row count) that Shape robustness
+    holds the model to; None when only a table's size speaks.
+    """
 
     vocab_size: int
     max_len: int
@@ -67,6 +73,10 @@ class ModelFacts:
     n_layers: int | None = None
     d_model: int | None = None
     num_labels: int | None = None  # classification heads only
+    claimed_len: int | None = None
+    claimed_len_source: str = ""  # e.g. "config max_seq_len", "model config block_size"
+    position_rows: int | None = None  # rows of the position table, when one was found
+    length_verified: int | None = None  # longest length actually run at load (None: not measured)
 
 
 @dataclass

@@ -30,10 +30,10 @@ def test_example_writes_json_and_html_and_exits_0(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "r.json").read_text())
     ids = [r["check_id"] for r in data["results"]]
-    assert len(ids) == 11 and all(i.startswith("tier1.") for i in ids)
+    assert len(ids) == 12 and all(i.startswith("tier1.") for i in ids)
     assert all(r["status"] in {"pass", "warn", "skipped"} for r in data["results"])
     assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
-    assert "[11/11] tier1.overfit_batch" in proc.stderr  # progress lines when not on a terminal
+    assert "[12/12] tier1.overfit_batch" in proc.stderr  # progress lines when not on a terminal
 
 
 def test_tb_gist_validates_through_the_cli(fake_gist_env: FakeGistAPI, capsys, tmp_path: Path) -> None:

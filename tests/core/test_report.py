@@ -77,3 +77,13 @@ def test_json_is_strict_even_with_nan_in_tables_and_metrics() -> None:
     text = replace(report, results=[nan_result]).to_json()
     data = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
     assert data["results"][0]["metrics"] == {"x": None} and data["results"][0]["table"] == [{"v": None}]
+
+
+def test_skips_do_not_outrank_passes() -> None:
+    """A healthy classifier skips the causal checks; its report is a pass, not "skipped"."""
+    passed = Runner(tiny_loaded(), [FixedCheck(Status.PASS), SkippingCheck()]).run()
+    assert passed.status is Status.PASS and passed.ok
+    warned = Runner(tiny_loaded(), [SkippingCheck(), FixedCheck(Status.WARN)]).run()
+    assert warned.status is Status.WARN
+    assert Runner(tiny_loaded(), [SkippingCheck()]).run().status is Status.SKIPPED
+    assert Runner(tiny_loaded(), []).run().status is Status.SKIPPED

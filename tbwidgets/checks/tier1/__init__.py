@@ -11,6 +11,7 @@ from tbwidgets.checks.tier1.loss_at_init import LossAtInit
 from tbwidgets.checks.tier1.memory_profile import MemoryProfile
 from tbwidgets.checks.tier1.numerical_stability import NumericalStability
 from tbwidgets.checks.tier1.overfit_batch import OverfitBatch
+from tbwidgets.checks.tier1.padding_invariance import PaddingInvariance
 from tbwidgets.checks.tier1.parameter_init import ParameterInit
 from tbwidgets.checks.tier1.shape_robustness import ShapeRobustness
 from tbwidgets.core.check import Suite
@@ -23,6 +24,7 @@ TIER1_CHECKS = (
     LossAtInit,
     CausalLeakage,
     BatchIndependence,
+    PaddingInvariance,
     Determinism,
     MemoryProfile,
     InferenceSpeed,
@@ -31,7 +33,7 @@ TIER1_CHECKS = (
 
 
 def tier1_suite() -> Suite:
-    """The eleven Tier 1 checks with default settings, in run order (cheap, shared forwards first)."""
+    """The twelve Tier 1 checks with default settings, in run order (cheap, shared forwards first)."""
     return Suite("tier1", [cls() for cls in TIER1_CHECKS])
 
 

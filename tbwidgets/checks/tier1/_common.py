@@ -19,13 +19,13 @@ from torch import nn
 from tbwidgets.core.check import Check
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
+from tbwidgets.loading.length import OTHER_CAP, PROBE_CAP
 from tbwidgets.loading.model import LoadedModel, Task
 
 STANDARD_BATCH = 4  # rows: enough to see batch effects, small enough for a laptop CPU
 STANDARD_LENGTH = 64  # a typical length; clipped to the model's maximum
 MASK_FRACTION = 0.15  # BERT's masking rate for the masked-LM loss
-CPU_MAX_LEN = 4096  # longest input tried on CPU: one forward at 128k tokens would take hours
-MAX_LEN_KEYS = ("max_seq_len", "max_len", "seq_length", "n_positions", "max_position_embeddings")
+CPU_MAX_LEN = PROBE_CAP["cpu"]  # longest input tried on CPU: one forward at 128k tokens would take hours
 
 
 class Tier1Check(Check):
@@ -52,19 +52,27 @@ def standard_ids(ctx: RunContext) -> torch.Tensor:
     return ctx.random_tokens(STANDARD_BATCH, standard_length(ctx.loaded))
 
 
+def max_probe_len(ctx: RunContext) -> int:
+    """Longest input any check runs on this device: the load probe's cap (CPU 4096, others 8192).
+
+    A claim beyond it (Mistral's 131072 positions) was trusted, not run, at load; running it here
+    would take hours on CPU and run out of memory on most GPUs with eager attention.
+    """
+    return PROBE_CAP.get(ctx.device.type, OTHER_CAP)
+
+
 def probe_len(ctx: RunContext, length: int) -> int:
-    """`length`, capped on CPU (see CPU_MAX_LEN); GPUs try the full length."""
-    return length if ctx.device.type == "cuda" else min(length, CPU_MAX_LEN)
+    """`length`, capped per device (see max_probe_len)."""
+    return min(length, max_probe_len(ctx))
 
 
 def configured_max_len(loaded: LoadedModel) -> int:
-    """The longest length the model claims: its own table or the config, whichever is larger."""
-    values = [loaded.facts.max_len]
-    for key in MAX_LEN_KEYS:
-        value = loaded.config.get(key)
-        if isinstance(value, int) and value > 0:
-            values.append(value)
-    return max(values)
+    """The longest length the model promises: the usable length, or an explicit claim beyond it.
+
+    Only explicit promises count (the user's config, a model config value that is not merely a
+    table's row count): an offset table's extra rows (RoBERTa's 514 for 512) promise nothing.
+    """
+    return max(loaded.facts.max_len, loaded.facts.claimed_len or 0)
 
 
 def per_position(loaded: LoadedModel) -> bool:

@@ -14,6 +14,7 @@ from tbwidgets.checks.tier1._common import (
     nondeterminism_problem,
     ranges,
 )
+from tbwidgets.checks.tier1._dtype import param_dtype, scaled_tol
 from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -60,7 +61,8 @@ class CausalLeakage(Tier1Check):
         with eval_mode(ctx.model), torch.no_grad():
             ref = ctx.adapter(base).float()  # (1, T, V)
             finite = bool(torch.isfinite(ref).all())
-            tol = self.atol + self.rtol * float(ref.nan_to_num(0.0, 0.0, 0.0).abs().max())
+            rtol = scaled_tol(self.rtol, param_dtype(ctx.model), ulps=8)  # half precision: 8 rounding steps
+            tol = self.atol + rtol * float(ref.nan_to_num(0.0, 0.0, 0.0).abs().max())
             for i, t in enumerate(cuts):
                 ctx.progress((i + 1) / (len(cuts) + 1), f"changing tokens after position {t}")
                 variant = base.clone()

@@ -1,4 +1,8 @@
-"""tier1.determinism: two eval-mode forwards on the same input agree; reports whether train mode is stochastic."""
+"""tier1.determinism: fresh eval-mode forwards on the same input agree; reports whether train mode is stochastic.
+
+Tells carried state (a cache kept between calls: the same seed gives another output after a different
+input ran) from randomness (dropout in eval: another seed gives another output).
+"""
 
 from __future__ import annotations
 
@@ -16,25 +20,46 @@ class Determinism(Tier1Check):
     title = "Determinism"
     budget_s = 60.0
 
-    def __init__(self, atol: float = 1e-5, train_length: int = 16) -> None:
+    def __init__(self, atol: float = 1e-5, train_length: int = 16, state_length: int = 32) -> None:
         self.atol = atol  # the same computation twice is bit-identical on CPU; GPUs stay far below this
         self.train_length = train_length  # a short input suffices to see dropout in train mode
+        self.state_length = state_length  # carried state and eval randomness show at any length
 
     def skip_reason(self, ctx: RunContext) -> str | None:
         return forward_problem(ctx)
 
     def run(self, ctx: RunContext) -> CheckResult:
-        ids = standard_ids(ctx)
-        first = ctx.eval_logits(ids).float()  # the shared forward
-        ctx.progress(0.3, "second eval forward")
-        with eval_mode(ctx.model), torch.no_grad(), own_rng():
-            torch.manual_seed(ctx.seed + 7919)  # a state the first forward surely did not start from
-            second = ctx.adapter(ids).float()
-        diff = max_abs_diff(first, second)
+        ids = standard_ids(ctx)[:2, : self.state_length]  # four forwards: keep them small
+        ctx.progress(0.1, "fresh eval forwards")
+        # Fresh calls, never the shared cached forward: a model that carries state between calls
+        # (a KV cache that is never reset) must show it. Same RNG seed for the repeat, so a
+        # difference is state; another seed for the third call, so a difference is randomness.
+        first = self._eval(ctx, ids, seed=7919)
+        self._eval(ctx, ctx.random_tokens(ids.shape[0], ids.shape[1], offset=17), seed=1)
+        repeat = self._eval(ctx, ids, seed=7919)
+        reseeded = self._eval(ctx, ids, seed=104729)
+        state_diff = max_abs_diff(first, repeat)
+        diff = max(state_diff, max_abs_diff(repeat, reseeded))
         ctx.progress(0.6, "train-mode forwards")
-        train_diff = self._train_diff(ctx, ids[:2, : self.train_length])
-        metrics = {"eval_max_abs_diff": diff, "train_max_abs_diff": train_diff}
+        train_diff = self._train_diff(ctx, ids[:, : self.train_length])
+        metrics = {
+            "eval_max_abs_diff": diff,
+            "state_max_abs_diff": state_diff,
+            "train_max_abs_diff": train_diff,
+        }
         stochastic = "stochastic (dropout; expected)" if train_diff > self.atol else "deterministic"
+        if not state_diff <= self.atol:
+            return self.result(
+                Status.FAIL,
+                f"The same input gives outputs {state_diff:.3g} apart after another call: outputs depend "
+                "on earlier calls: a cache that is never reset?",
+                "Two eval forwards on the same input, with the same random seed, differ once another "
+                "input was run in between, so the model keeps state from call to call (a key/value "
+                "cache, a running buffer, an attribute updated in forward). Every validation score then "
+                "depends on what ran before. Reset the state at the start of each forward, or only use "
+                f"it when a flag such as use_cache=True asks for it. (Train mode is {stochastic}.)",
+                metrics=metrics,
+            )
         if not diff <= self.atol:
             return self.result(
                 Status.FAIL,
@@ -47,10 +72,16 @@ class Determinism(Tier1Check):
             )
         return self.result(
             Status.PASS,
-            f"Two eval forwards agree (max diff {diff:.2g}); train mode is {stochastic}.",
-            "The model is deterministic in eval mode, so validation scores and generation are reproducible.",
+            f"Fresh eval forwards agree (max diff {diff:.2g}), also after other inputs; train mode is {stochastic}.",
+            "The model is deterministic in eval mode and keeps no state between calls, so validation "
+            "scores and generation are reproducible.",
             metrics=metrics,
         )
+
+    def _eval(self, ctx: RunContext, ids: torch.Tensor, seed: int) -> torch.Tensor:
+        with eval_mode(ctx.model), torch.no_grad(), own_rng():
+            torch.manual_seed(ctx.seed + seed)
+            return ctx.adapter(ids).float()
 
     def _train_diff(self, ctx: RunContext, ids: torch.Tensor) -> float:
         with eval_mode(ctx.model, train=True), torch.no_grad(), own_rng():

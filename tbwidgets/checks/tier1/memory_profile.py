@@ -12,7 +12,6 @@ import torch
 
 from tbwidgets.checks.tier1._common import (
     Tier1Check,
-    first_line,
     forward_problem,
     own_rng,
     preserved_grads,
@@ -20,6 +19,7 @@ from tbwidgets.checks.tier1._common import (
 )
 from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
+from tbwidgets.core.memory import available_bytes, is_oom, oom_summary, release
 from tbwidgets.core.result import CheckResult, Status
 
 MB = 1024**2
@@ -37,12 +37,15 @@ class MemoryProfile(Tier1Check):
         budget_gb: float = 15.0,
         optimizer_states: int = 2,
         batches: tuple[int, ...] = (1, 2),
-        cpu_max_len: int = 1024,
+        cpu_max_len: int = 256,
+        budget_name: str = "a Colab T4 GPU",
     ) -> None:
-        self.budget_gb = budget_gb  # a Colab T4 has 15 GB
+        self.budget_gb = budget_gb  # a Colab T4 has 15 GB: where most users train
+        self.budget_name = budget_name  # what budget_gb refers to, named in the advice
         self.optimizer_states = optimizer_states  # Adam/AdamW keep two fp32 tensors per weight
         self.batches = batches  # two batch sizes show whether memory is linear in batch
-        # on CPU, longer max lengths are extrapolated with the fitted exponent (a step at 8k is minutes)
+        # on CPU, longer max lengths are extrapolated with the fitted exponent: GPT-2-small at 1024
+        # tokens holds ~3 GB of activations per sample and takes tens of seconds per step
         self.cpu_max_len = cpu_max_len
 
     def measured_len(self, ctx: RunContext) -> int:
@@ -65,9 +68,11 @@ class MemoryProfile(Tier1Check):
             try:
                 used = _step_bytes(ctx, b, t)
             except (torch.cuda.OutOfMemoryError, MemoryError, RuntimeError) as exc:
-                if not _is_oom(exc):
+                if not is_oom(exc):
                     raise
-                oom = f"batch {b} × length {t}: {first_line(exc)}"
+                oom = f"batch {b} × length {t}. {oom_summary(exc, ctx.device)}"
+                exc.__traceback__ = None  # its frames hold the half-built graph
+                release(ctx.device)
                 rows.append({"batch": b, "length": t, "activation_mb": float("nan"), "note": "out of memory"})
                 break
             rows.append({"batch": b, "length": t, "activation_mb": used / MB, "note": ""})
@@ -129,8 +134,10 @@ class MemoryProfile(Tier1Check):
         if max_batch < 1:
             return self.result(
                 Status.WARN,
-                f"Not even one sample of length {L} fits a training step in {self.budget_gb:g} GB.",
+                f"Not even one sample of length {L} fits a training step in {self.budget_gb:g} GB "
+                f"({self.budget_name}).",
                 basis
+                + _here_text(ctx, fixed, per_sample)
                 + " Train with shorter sequences, gradient checkpointing, mixed precision or a smaller model.",
                 metrics=metrics,
                 table=rows,
@@ -138,11 +145,26 @@ class MemoryProfile(Tier1Check):
         return self.result(
             Status.PASS,
             f"Training state {fixed / MB:.1f} MB + {per_sample / MB:.2f} MB per sample at length {L}: "
-            f"batch ≤ {max_batch} fits {self.budget_gb:g} GB.",
-            basis + " The batch estimate assumes memory linear in batch size (see the batch-2 row).",
+            f"batch ≤ {max_batch} fits {self.budget_gb:g} GB ({self.budget_name}).",
+            basis
+            + _here_text(ctx, fixed, per_sample)
+            + " The batch estimate assumes memory linear in batch size (see the batch-2 row).",
             metrics=metrics,
             table=rows,
         )
+
+
+def _here_text(ctx: RunContext, fixed: int, per_sample: float | None) -> str:
+    """This device's free memory, and the batch it allows, so the advice fits where the user is."""
+    free = available_bytes(ctx.device)
+    if free is None:
+        return ""
+    where = "free on this GPU" if ctx.device.type == "cuda" else "available on this machine now"
+    text = f" This device ({ctx.device.type}) has {free / GB:.1f} GB {where}"
+    if per_sample:
+        fits = int((free - fixed) // per_sample)
+        text += f": batch ≤ {max(fits, 0)} at the maximum length here"
+    return text + "."
 
 
 def _static_bytes(model: torch.nn.Module, optimizer_states: int) -> dict[str, int]:
@@ -181,7 +203,9 @@ def _saved_bytes(ctx: RunContext, task: object) -> int:
         storage = t.untyped_storage()
         if storage.data_ptr() not in skip:
             seen[storage.data_ptr()] = storage.nbytes()
-        return t
+        # detached: returning `t` itself ties a saved output to its own grad_fn, a reference cycle
+        # through C++ that Python's collector cannot see, so every run kept its whole graph alive
+        return t.detach()
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         loss = task.loss(ctx.adapter(task.inputs))  # type: ignore[attr-defined]
@@ -198,7 +222,3 @@ def _fit_exponent(points: list[tuple[int, float]]) -> float | None:
     my = sum(y for _, y in pts) / len(pts)
     var = sum((x - mx) ** 2 for x, _ in pts)
     return sum((x - mx) * (y - my) for x, y in pts) / var if var > 0 else None
-
-
-def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)) or "out of memory" in str(exc).lower()

@@ -8,6 +8,7 @@ import time
 import torch
 
 from tbwidgets.checks.tier1._common import Tier1Check, first_line, forward_problem, probe_len, standard_ids
+from tbwidgets.checks.tier1._dtype import is_low_precision, param_dtype
 from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -104,6 +105,8 @@ class NumericalStability(Tier1Check):
         return distinct[~finite].tolist()
 
     def _autocast_rows(self, ctx: RunContext) -> list[dict]:
+        if is_low_precision(param_dtype(ctx.model)):
+            return []  # already half precision: autocast to another half dtype is not how it runs
         device = ctx.device.type
         if device == "cuda":
             dtypes = [torch.float16] + ([torch.bfloat16] if torch.cuda.is_bf16_supported() else [])

@@ -101,7 +101,7 @@ class OverfitBatch(Tier1Check):
                     ctx.progress(
                         0.05 + 0.9 * min(step / self.max_steps, 1.0), f"step {step}, loss {curve[-1]:.3f}"
                     )
-        del model, opt
+        del model, opt, adapter, logits, loss  # the copy, its graph and Adam's state go now
         return self._verdict(ctx, curve, target, out_of_time)
 
     def _verdict(self, ctx: RunContext, curve: list[float], target: float, out_of_time: bool) -> CheckResult:
@@ -155,26 +155,35 @@ class OverfitBatch(Tier1Check):
 
 
 class _Adam:
-    """Plain Adam. torch.optim's first use imports torch._dynamo (~1.5 s), more than the whole check."""
+    """Plain Adam on float32 master weights. torch.optim's first use imports torch._dynamo (~1.5 s).
+
+    Moments and weights live in float32 whatever the model's dtype: in float16 the usual eps of 1e-8
+    rounds to 0, so a zero gradient gives 0/0 = NaN, and small updates vanish below one rounding
+    step; the model's half-precision weights are refreshed from the masters after each step.
+    """
 
     def __init__(
         self, params: list[nn.Parameter], lr: float, betas: tuple[float, float] = (0.9, 0.999)
     ) -> None:
         self.params, self.lr, self.betas, self.t = params, lr, betas, 0
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
+        self.master = [p.detach().float().clone() if p.dtype != torch.float32 else p for p in params]
+        self.m = [torch.zeros_like(w) for w in self.master]
+        self.v = [torch.zeros_like(w) for w in self.master]
 
     @torch.no_grad()
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.betas
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        for p, m, v in zip(self.params, self.m, self.v, strict=True):
+        for p, w, m, v in zip(self.params, self.master, self.m, self.v, strict=True):
             if p.grad is None:
                 continue
-            m.mul_(b1).add_(p.grad, alpha=1 - b1)
-            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-            p.addcdiv_(m, (v / c2).sqrt_().add_(1e-8), value=-self.lr / c1)
+            g = p.grad.float()
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            w.addcdiv_(m, (v / c2).sqrt_().add_(1e-8), value=-self.lr / c1)
+            if w is not p:
+                p.copy_(w)
 
 
 def _rebind(ctx: RunContext, model: nn.Module) -> Callable[..., torch.Tensor]:

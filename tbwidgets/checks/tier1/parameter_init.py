@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -14,6 +15,7 @@ from torch import nn
 
 from tbwidgets.checks.tier1._blocks import describe_modules, find_blocks
 from tbwidgets.checks.tier1._common import Tier1Check, forward_problem
+from tbwidgets.checks.tier1._zeros import ZeroVerdict, judge_zeros
 from tbwidgets.core.check import register
 from tbwidgets.core.context import RunContext, eval_mode
 from tbwidgets.core.result import CheckResult, Status
@@ -65,19 +67,27 @@ class ParameterInit(Tier1Check):
                 metrics=metrics,
                 table=table,
             )
+        notes = ""
         if zero:
-            return self.result(
-                Status.FAIL,
-                f"All-zero weight matrix: {describe_modules(zero)}.",
-                "A zero matrix outputs zeros and passes no gradient to its inputs (every unit gets the "
-                "same update), so the layer behaves as if it were not there. Use the default init (or "
-                "nn.init.normal_(w, std=0.02)). Intentional zero-init (LoRA's B, a zero-init residual "
-                "branch) is the exception; then ignore this.",
-                metrics=metrics,
-                table=table,
-            )
+            ctx.progress(0.3, "what the all-zero matrices do to gradients")
+            verdict = judge_zeros(ctx, zero) if not forward_problem(ctx) else None
+            if verdict is not None and verdict.stuck:
+                _mark(table, verdict.stuck, "all zero, no gradient")
+                return self.result(
+                    Status.FAIL,
+                    f"All-zero weight matrix that gets no gradient: {describe_modules(verdict.stuck)}.",
+                    "These matrices are zero and one backward pass gives them an exactly zero gradient, "
+                    "so training can never move them: what they multiply stays cut off (typically two "
+                    "zeroed layers in a row, each blocking the other's gradient). Use the default init "
+                    "(or nn.init.normal_(w, std=0.02)); zero-init at most one matrix per branch, e.g. "
+                    "the output projection of a residual branch or LoRA's B.",
+                    metrics=metrics,
+                    table=table,
+                )
+            notes = _zero_notes(zero, verdict, table)
         ctx.progress(0.5, "activation scale through the blocks")
-        return self._activation_verdict(ctx, metrics, table)
+        result = self._activation_verdict(ctx, metrics, table)
+        return replace(result, details=f"{result.details} {notes}".strip()) if notes else result
 
     def _activation_verdict(
         self, ctx: RunContext, metrics: dict[str, float], table: list[dict]
@@ -91,7 +101,7 @@ class ParameterInit(Tier1Check):
             )
             return self.result(
                 Status.PASS,
-                f"{len(table)} parameters look sane (no NaN/Inf, no all-zero matrix).",
+                f"{len(table)} parameters look sane (no NaN/Inf, no all-zero matrix stuck at zero).",
                 f"Activation scale through the blocks was not measured: {why}.",
                 metrics=metrics,
                 table=table,
@@ -115,7 +125,7 @@ class ParameterInit(Tier1Check):
         return self.result(
             Status.PASS,
             f"{len(table)} parameters look sane; activation scale changes {growth:.3g}× across {len(scales) - 1} blocks.",
-            f"No NaN/Inf or all-zero matrices; PyTorch defaults (norm weights of 1, zero biases) are "
+            f"No NaN/Inf, no all-zero matrix stuck at zero; PyTorch defaults (norm weights of 1, zero biases) are "
             f"expected. RMS through the blocks: {path}.",
             metrics=metrics,
             table=table,
@@ -139,9 +149,9 @@ def _param_table(model: nn.Module) -> tuple[list[dict], list[str], list[str]]:
             else:
                 std = float(data.std()) if data.numel() > 1 else 0.0
                 absmax = float(data.abs().max()) if data.numel() else 0.0
-                note = "all zero" if p.dim() >= 2 and absmax == 0.0 else ""
+                note = "all zero" if p.dim() >= 2 and absmax == 0.0 and p.numel() else ""
                 if note:
-                    zero.append(module_name or full)
+                    zero.append(full)
                 empty = data.numel() == 0
                 row.update(
                     mean=0.0 if empty else float(data.mean()),
@@ -153,6 +163,39 @@ def _param_table(model: nn.Module) -> tuple[list[dict], list[str], list[str]]:
                 )
             rows.append(row)
     return rows, bad, zero
+
+
+def _mark(table: list[dict], names: list[str], note: str) -> None:
+    for row in table:
+        if row["parameter"] in names:
+            row["note"] = note
+
+
+def _zero_notes(zero: list[str], verdict: ZeroVerdict | None, table: list[dict]) -> str:
+    """A sentence per kind of all-zero matrix that is not a problem (or could not be judged)."""
+    if verdict is None or verdict.error:
+        why = verdict.error if verdict is not None and verdict.error else "the forward fails"
+        return f"All-zero matrices ({describe_modules(zero)}) were not judged: {why}."
+    parts = []
+    if verdict.training:
+        _mark(table, verdict.training, "all zero, trains from step one")
+        held = sorted({n for names in verdict.blocked.values() for n in names})
+        parts.append(
+            f"Zero-initialised but getting a gradient, so they train from the first step: "
+            f"{describe_modules(verdict.training)} (zero position tables, zero-init residual "
+            "projections, LoRA's B and layer-scale are common on purpose)."
+            + (f" Until then they hold back the gradient of {describe_modules(held)}." if held else "")
+        )
+    if verdict.frozen:
+        _mark(table, verdict.frozen, "all zero, frozen")
+        parts.append(f"Frozen all-zero matrices stay zero: {describe_modules(verdict.frozen)}.")
+    if verdict.unused:
+        _mark(table, verdict.unused, "all zero, not in the loss")
+        parts.append(
+            f"All-zero matrices that get no gradient because the loss does not use them: "
+            f"{describe_modules(verdict.unused)} (see Gradient flow)."
+        )
+    return " ".join(parts)
 
 
 def _by_kind(table: list[dict]) -> dict[str, float]:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 
 from tbwidgets.checks.tier1._common import (
-    CPU_MAX_LEN,
     STANDARD_BATCH,
     Tier1Check,
     configured_max_len,
     first_line,
+    max_probe_len,
     probe_len,
     shape_problem,
     standard_length,
@@ -54,7 +54,8 @@ class ShapeRobustness(Tier1Check):
     def run(self, ctx: RunContext) -> CheckResult:
         loaded = ctx.loaded
         max_len, config_len = probe_len(ctx, loaded.facts.max_len), configured_max_len(loaded)
-        capped = max(loaded.facts.max_len, config_len) > CPU_MAX_LEN and max_len == CPU_MAX_LEN
+        cap = max_probe_len(ctx)
+        capped = max(loaded.facts.max_len, config_len) > cap and max_len == cap
         grid = self.cases(max_len, probe_len(ctx, config_len))
         results = []
         for i, (b, t) in enumerate(grid):
@@ -78,7 +79,7 @@ class ShapeRobustness(Tier1Check):
                 f"All {len(results)} shapes work, up to batch {max(c.batch for c in results)} and "
                 f"length {max(c.length for c in results)}.",
                 "Outputs have the expected shape and are finite for every (batch, length) tried."
-                + (f" On CPU, lengths are tried up to {CPU_MAX_LEN} only." if capped else ""),
+                + (f" On {ctx.device.type}, lengths are tried up to {cap} only." if capped else ""),
                 metrics=metrics,
                 table=table,
             )
@@ -120,15 +121,16 @@ class ShapeRobustness(Tier1Check):
             longest = self._longest_working(ctx, first.length)
             metrics["longest_working_length"] = float(longest)
             config_len = configured_max_len(ctx.loaded)
+            rows = f" (the position table has {facts.position_rows} rows)" if facts.position_rows else ""
             if config_len > facts.max_len:
                 summary = (
-                    f"The position table holds {facts.max_len} positions but the config says "
-                    f"max length {config_len}; the longest length that works is {longest}."
+                    f"{facts.claimed_len_source or 'The config'} promises length {config_len}, but the "
+                    f"longest input that runs is {longest}{rows}."
                 )
             details.append(
-                f"The longest input that works is {longest} tokens ({facts.max_len_source} gives "
-                f"{facts.max_len}). Inputs longer than the position table index past its end: make the "
-                "table as long as the configured max length, or lower max_seq_len in the config."
+                f"The longest input that works is {longest} tokens ({facts.max_len_source}{rows}). "
+                "Inputs longer than the position table index past its end: make the table as long as "
+                "the promised max length, or lower max_seq_len in the config."
             )
         return self.result(Status.FAIL, summary, " ".join(details), metrics=metrics, table=table)
 

@@ -84,6 +84,7 @@ class AttentionRecorder:
         self._stack: list[_Frame] = []
         self._handles: list[Any] = []
         self._name_counts: dict[str, int] = {}
+        self.softmax_found: list[tuple[str, torch.Tensor]] = []  # fallback: hand-written attention
 
     def __enter__(self) -> AttentionRecorder:
         for name, m in self.model.named_modules():
@@ -130,6 +131,13 @@ class AttentionRecorder:
         if frame is not None and isinstance(frame.module, nn.MultiheadAttention):
             return  # its weights come from the module's own output
         self._add(frame.name if frame else "model", "scaled_dot_product_attention", probs, validate=False)
+
+    def on_softmax(self, probs: torch.Tensor) -> None:
+        """Called by the softmax interceptor with a `(…, T, T)` softmax output (kept as a fallback)."""
+        heads = as_heads(probs if probs.dim() > 2 else probs.unsqueeze(0), self.seq_len, validate=False)
+        if heads is not None:
+            name = self._stack[-1].name if self._stack else "model"
+            self.softmax_found.append((name, heads.to("cpu", torch.float16)))
 
     # -- records --------------------------------------------------------------------------------
     def _add(self, name: str, kind: str, weights: torch.Tensor, validate: bool = True) -> bool:

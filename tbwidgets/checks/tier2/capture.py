@@ -6,7 +6,9 @@ Sources, all active during the same pass, de-duplicated by module and by tensor 
   eval mode) is switched off for the pass so the Python path that computes weights runs.
 - `F.scaled_dot_product_attention`: intercepted; probabilities recomputed from q, k, mask, scale.
 - modules that store weights in an attribute (`attn_weights`, …) or return them in a tuple.
-- Hugging Face models in eager mode: `output_attentions=True` as a last resort.
+- Hugging Face models in eager mode: `output_attentions=True`.
+- hand-written attention (minGPT's `softmax(q @ kᵀ · scale)`, one module per head): a softmax over a
+  `(…, T, T)` score tensor inside the forward, as a last resort; per-head modules become one layer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from torch import nn
 from tbwidgets.checks.tier2._resolve import as_loaded, model_device, token_input
 from tbwidgets.checks.tier2.attention_hooks import AttentionRecorder
 from tbwidgets.checks.tier2.sdpa import SDPAInterceptor
+from tbwidgets.checks.tier2.softmax import SoftmaxInterceptor, merge_heads
 from tbwidgets.checks.tier2.tokenizer import DEFAULT_MAX_TOKENS
 from tbwidgets.core.context import eval_mode
 
@@ -134,6 +137,7 @@ def capture_attention(
         _no_fast_path(),
         recorder,
         SDPAInterceptor(recorder.on_sdpa),
+        SoftmaxInterceptor(ids.shape[-1], recorder.on_softmax),
     ):
         out = _run_forward(loaded, ids)
     records = recorder.records
@@ -144,12 +148,25 @@ def capture_attention(
             for i, a in enumerate(_hf_attentions(out))
         ]
     if not records:
-        notes.append(
-            "No attention found: the model has no nn.MultiheadAttention, calls no "
-            "F.scaled_dot_product_attention and returns no attention weights."
-            + (" Load Hugging Face models with attn_implementation='eager'." if _is_hf(loaded.module) else "")
-        )
+        records = [
+            recorder.make_record(name, "softmax in forward", maps)
+            for name, maps in merge_heads(recorder.softmax_found)
+        ]
+    if not records:
+        notes.append(_nothing_seen(loaded.module, ids.shape[-1]))
     return _assemble(records, tok.tokens, tok.ids, notes)
+
+
+def _nothing_seen(module: nn.Module, T: int) -> str:
+    """Why no attention was seen, and what would make it visible."""
+    hf = " Load Hugging Face models with attn_implementation='eager'." if _is_hf(module) else ""
+    return (
+        "No attention found: the model has no nn.MultiheadAttention, calls no "
+        f"F.scaled_dot_product_attention, computes no softmax over a ({T}, {T}) score tensor in Python "
+        "and returns or stores no attention weights. Fused kernels (flash-attn, xformers, TorchScript "
+        "or C++ extensions) hide the weights: call F.scaled_dot_product_attention or torch.softmax "
+        "on the scores in forward, or keep the weights in self.attn_weights, to make them visible." + hf
+    )
 
 
 def _assemble(records: list[Any], tokens: list[str], ids: torch.Tensor, notes: list[str]) -> AttentionMaps:

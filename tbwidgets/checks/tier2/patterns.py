@@ -71,9 +71,8 @@ class AttentionPatterns(Check):
         if maps.n_layers == 0:
             return self.result(
                 Status.SKIPPED,
-                "No attention layer found in this model.",
-                " ".join(maps.notes) + " Store weights in `self.attn_weights` or use nn.MultiheadAttention "
-                "/ F.scaled_dot_product_attention so they can be captured.",
+                "No attention could be seen in this model's forward pass.",
+                " ".join(maps.notes),
             )
         ctx.progress(0.5, "measuring heads")
         metrics, classes, dups = describe_heads(maps, self.classifier, max_distance=self.duplicate_distance)

@@ -30,6 +30,7 @@ IDS = [
     "tier1.loss_at_init",
     "tier1.causal_leakage",
     "tier1.batch_independence",
+    "tier1.padding_invariance",
     "tier1.determinism",
     "tier1.memory_profile",
     "tier1.inference_speed",
@@ -42,7 +43,7 @@ def _zoo(**flags: object) -> LoadedModel:
     return load_model(model=ZooLM(**flags), task="causal-lm")  # type: ignore[arg-type]
 
 
-def test_suite_lists_the_eleven_checks_in_order() -> None:
+def test_suite_lists_the_twelve_checks_in_order() -> None:
     assert tier1_suite().check_ids == IDS
     assert tier_suite(1).check_ids == IDS
 
@@ -59,7 +60,7 @@ def test_a_crash_inside_a_check_is_an_error_and_the_suite_goes_on() -> None:
     report = Runner(load_model(model=TrainModeCrash(), task="causal-lm"), tier1_suite()).run()
     crashed = report["tier1.gradient_flow"]
     assert crashed.status is Status.ERROR and "boom" in (crashed.error or "")
-    assert len(report.results) == 11
+    assert len(report.results) == len(IDS)
     assert report["tier1.numerical_stability"].status is Status.PASS  # ran after the crash
     assert report["tier1.causal_leakage"].status is Status.PASS
 

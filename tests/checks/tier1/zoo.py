@@ -20,33 +20,54 @@ V, D, H, L = 64, 32, 2, 32  # vocab, width, heads, max length: tiny and fast
 
 
 class Attention(nn.Module):
-    def __init__(self, mask: str) -> None:
+    def __init__(self, mask: str, pad_use: str = "key", kv_cache: bool = False) -> None:
         super().__init__()
         self.qkv, self.proj, self.mask = nn.Linear(D, 3 * D), nn.Linear(D, D), mask
+        self.pad_use = pad_use  # "key": correct; "ignore" or "additive01": padding bugs
+        self.kv_cache = kv_cache  # carried state: eval calls keep and reuse earlier keys/values
+        self.past: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = (t.view(B, T, H, C // H).transpose(1, 2) for t in self.qkv(x).split(C, dim=2))
-        scores = q @ k.transpose(-2, -1) / math.sqrt(C // H)  # (B, H, T, T)
+        k, v, P = self._cached(k, v)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(C // H)  # (B, H, T, P + T)
         if self.mask != "none":
             diagonal = 2 if self.mask == "off_by_one" else 1  # off-by-one: position t also sees t+1
-            blocked = torch.triu(torch.ones(T, T, dtype=torch.bool, device=x.device), diagonal=diagonal)
-            scores = scores.masked_fill(blocked, float("-inf"))
+            ones = torch.ones(T, P + T, dtype=torch.bool, device=x.device)
+            scores = scores.masked_fill(torch.triu(ones, diagonal=P + diagonal), float("-inf"))
+        if real is not None and self.pad_use == "key":
+            scores = scores.masked_fill(~real[:, None, None, :], float("-inf"))
+        elif real is not None and self.pad_use == "additive01":  # bug: 0/1 added, pads keep weight
+            scores = scores + real[:, None, None, :].float()
         y = scores.softmax(-1) @ v  # (B, H, T, hd)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
+    def _cached(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The bug: in eval mode, earlier calls' keys/values are prepended and never reset."""
+        if not self.kv_cache or self.training:
+            return k, v, 0
+        T = k.shape[2]
+        if self.past is not None and self.past[0].shape[0] == k.shape[0]:  # same batch: reuse
+            k = torch.cat([self.past[0], k], dim=2)[:, :, -2 * L :]
+            v = torch.cat([self.past[1], v], dim=2)[:, :, -2 * L :]
+        self.past = (k.detach(), v.detach())
+        return k, v, k.shape[2] - T
+
 
 class Block(nn.Module):
-    def __init__(self, mask: str, norms: bool, detach: bool = False, inplace: bool = False) -> None:
+    def __init__(
+        self, mask: str, norms: bool, detach: bool = False, inplace: bool = False, **attn: Any
+    ) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(D) if norms else nn.Identity()
-        self.attn = Attention(mask)
+        self.attn = Attention(mask, **attn)
         self.ln_2 = nn.LayerNorm(D) if norms else nn.Identity()
         self.mlp = nn.Sequential(nn.Linear(D, 4 * D), nn.GELU(), nn.Linear(4 * D, D))
         self.detach, self.inplace = detach, inplace
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a = self.attn(self.ln_1(x))
+    def forward(self, x: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+        a = self.attn(self.ln_1(x), real)
         x = x + (a.detach() if self.detach else a)  # detach: the attention never learns
         h = self.mlp(self.ln_2(x))
         if self.inplace:
@@ -76,12 +97,14 @@ class ZooLM(nn.Module):
         nan_token: int | None = None,
         inplace: bool = False,
         zero_weight: bool = False,
+        kv_cache: bool = False,
     ) -> None:
         super().__init__()
         self.tok = nn.Embedding(V, D)
         self.pos = nn.Embedding(pos_len, D)
         self.blocks = nn.ModuleList(
-            Block(mask, norms, detach=detach_block and i == 0, inplace=inplace) for i in range(n_layers)
+            Block(mask, norms, detach=detach_block and i == 0, inplace=inplace, kv_cache=kv_cache)
+            for i in range(n_layers)
         )
         self.ln_f = nn.LayerNorm(D) if norms else nn.Identity()
         self.head = nn.Linear(D, out_width)
@@ -93,8 +116,10 @@ class ZooLM(nn.Module):
             for m in self.modules():
                 if isinstance(m, nn.Linear):
                     nn.init.normal_(m.weight, std=init_std)
-        if zero_weight:
-            nn.init.zeros_(self.blocks[0].mlp[2].weight)
+        if zero_weight:  # both MLP layers zeroed: each blocks the other's gradient, forever
+            mlp = self.blocks[0].mlp
+            for p in (mlp[0].weight, mlp[0].bias, mlp[2].weight):
+                nn.init.zeros_(p)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         T = ids.shape[1]
@@ -110,6 +135,23 @@ class ZooLM(nn.Module):
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln_f(x)) * self.logit_scale  # (B, T, out_width)
+
+
+class MaskedEncoder(ZooLM):
+    """A bidirectional masked LM with forward(input_ids, attention_mask=None); `pad_use` plants mask bugs."""
+
+    def __init__(self, pad_use: str = "key") -> None:
+        super().__init__(mask="none")
+        for block in self.blocks:
+            block.attn.pad_use = pad_use
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        T = input_ids.shape[1]
+        real = attention_mask.bool() if attention_mask is not None else None
+        x = self.tok(input_ids) + self.pos(torch.arange(T, device=input_ids.device))
+        for block in self.blocks:
+            x = block(x, real)
+        return self.head(self.ln_f(x))
 
 
 class SigmoidStack(nn.Module):
@@ -182,5 +224,15 @@ BUGS: dict[str, Bug] = {
     "deep_sigmoid_stack": Bug(SigmoidStack, "tier1.gradient_flow", "vanishing"),
     "huge_logit_scale": Bug(lambda: ZooLM(logit_scale=100.0), "tier1.loss_at_init", "far above chance"),
     "inplace_backward": Bug(lambda: ZooLM(inplace=True), "tier1.gradient_flow", "backward pass fails"),
+    "ignored_mask": Bug(
+        lambda: MaskedEncoder(pad_use="ignore"), "tier1.padding_invariance", "padding moves", task="masked-lm"
+    ),
+    "mask_added_as_0_1": Bug(
+        lambda: MaskedEncoder(pad_use="additive01"),
+        "tier1.padding_invariance",
+        "padding moves",
+        task="masked-lm",
+    ),
+    "kv_cache_never_reset": Bug(lambda: ZooLM(kv_cache=True), "tier1.determinism", "earlier calls"),
     "all_zero_weight": Bug(lambda: ZooLM(zero_weight=True), "tier1.parameter_init", "all-zero weight matrix"),
 }

@@ -173,3 +173,32 @@ def test_hf_output_attentions_is_the_last_resort() -> None:
     assert maps.sources == ["output_attentions"] and maps.layer_names == ["attentions.0"]
     x = model.emb(torch.arange(1, 7))
     torch.testing.assert_close(maps.weights[0, 0], (x @ x.T).softmax(-1).detach(), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize(("style", "name"), [("mingpt", "layers.{i}"), ("per_head", "layers.{i}.heads")])
+def test_hand_written_softmax_attention_is_captured_and_exact(style: str, name: str) -> None:
+    from tests.checks.tier2.handwritten import HandWrittenLM
+
+    torch.manual_seed(0)
+    model = HandWrittenLM(style)
+    maps = capture_attention(loaded(model), text="Hand-written heads")
+    assert maps.weights.shape == (2, 4, 18, 18), maps
+    assert maps.sources == ["softmax in forward"] * 2
+    assert maps.layer_names == [name.format(i=i) for i in range(2)]
+    for i, layer in enumerate(model.layers):
+        torch.testing.assert_close(maps.weights[i], layer.reference(), atol=ATOL, rtol=0)
+    assert maps.causal == [True, True]
+
+
+def test_softmax_over_other_axes_is_not_taken_for_attention() -> None:
+    class VocabSoftmax(nn.Module):  # a softmax over the vocabulary, shaped (B, T, V) with V != T
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb, self.out = nn.Embedding(300, 8), nn.Linear(8, 300)
+
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            return self.out(self.emb(input_ids)).softmax(-1).log()
+
+    maps = capture_attention(loaded(VocabSoftmax()), text="abc")
+    assert maps.n_layers == 0
+    assert "softmax over a (3, 3) score tensor" in maps.notes[0] and "self.attn_weights" in maps.notes[0]

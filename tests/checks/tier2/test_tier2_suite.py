@@ -124,3 +124,16 @@ def test_classifier_with_one_output_per_sequence() -> None:
     assert "sequence output" in report["tier2.perturbation"].summary
     assert report["tier2.attribution"].metrics["target"] < 3
     assert report["tier2.attribution"].artifacts["target_token"].startswith("class ")
+
+
+@pytest.mark.parametrize("style", ["mingpt", "per_head"])
+def test_hand_written_attention_gets_the_whole_tier2_suite(style: str) -> None:
+    """minGPT-style and per-head attention used to give "No attention layer found"."""
+    from tests.checks.tier2.handwritten import HandWrittenLM
+
+    torch.manual_seed(0)
+    report = Runner(load_model(model=HandWrittenLM(style), task="causal-lm"), tier_suite(2)).run()
+    problems = [f"{r.check_id}: {r.status} {r.summary}" for r in report.results if r.status.is_problem]
+    assert not problems, problems
+    patterns = report["tier2.attention_patterns"]
+    assert patterns.status is not Status.SKIPPED, patterns.summary
