@@ -22,6 +22,8 @@ from torch import nn
 from tbwidgets.core.check import Check
 from tbwidgets.core.result import CheckResult
 from tbwidgets.loading.model import LoadedModel
+from tbwidgets.training.config import TrainingConfig, compare_configs
+from tbwidgets.training.seed import set_random_seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,7 +31,10 @@ if TYPE_CHECKING:
     from tbwidgets.core.report import Report
 
 __all__ = [
+    "TrainingConfig",
+    "compare_configs",
     "run_all_tier1_tests",
+    "set_random_seed",
     "test_gradient_flow",
     "test_inference_speed",
     "test_memory_footprint",

@@ -1,0 +1,143 @@
+"""Learnable synthetic tasks (copy, reverse, sort, modular addition) and a `random` control.
+
+A falling loss on random tokens proves nothing; these tasks have a right answer, so "answer accuracy"
+(token accuracy where labels are not -100) says whether a model learns. Layout of a sequence:
+
+    copy/reverse/sort/random:  [BOS] x1 .. xn [SEP] y1 .. yn     y = x, reversed x, sorted x, or random
+    modular_addition:          [BOS] a [OP] b [SEP] c            c = (a + b) mod p
+
+Ids 0-4 are PAD, BOS, SEP, MASK, OP; symbols start at 5, so any model with a vocabulary of 7 or more
+fits. Causal LMs see the whole sequence with labels only on the answer; masked LMs see the answer
+replaced by MASK with labels there. The `random` control has answers drawn independently of the
+question, so no model can beat chance on it: a model that "learns" it is reading the labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+PAD, BOS, SEP, MASK, OP = 0, 1, 2, 3, 4
+N_SPECIAL = 5
+SEQ_TASKS = ("copy", "reverse", "sort", "random")
+TASK_NAMES = (*SEQ_TASKS, "modular_addition")
+
+MAX_SYMBOLS = 16  # a small alphabet: copy is then learnable in a few hundred CPU steps
+MAX_N = 8  # question length: long enough that guessing fails, short enough for tiny models
+MAX_MODULUS = 97  # the classic grokking prime
+N_EXAMPLES = 10_000  # per sequence task; ~one epoch of a 300-step run at batch 32
+MIN_SYMBOLS, MIN_N = 2, 2
+
+
+@dataclass(frozen=True)
+class TaskTensors:
+    """All examples of a task: input ids (N, T), answer mask (N, T) and the facts to describe it."""
+
+    ids: torch.Tensor  # (N, T) long
+    answer: torch.Tensor  # (N, T) bool: positions that carry a label
+    n_symbols: int
+    n: int  # question length (1 for modular addition's two operands: see description)
+    description: str
+
+
+def task_sizes(task: str, vocab_size: int, usable_len: int) -> tuple[int, int]:
+    """(symbols, question length) for `task` on a model of this vocab and length; ValueError when too small."""
+    room = vocab_size - N_SPECIAL
+    if task == "modular_addition":
+        if room < MIN_SYMBOLS + 1 or usable_len < 6:
+            raise ValueError(
+                f"'modular_addition' needs a vocabulary of ≥ {N_SPECIAL + 3} tokens and a usable length ≥ 6; "
+                f"this model has {vocab_size} and {usable_len}. Pick a bigger model or another task."
+            )
+        return min(MAX_MODULUS, room), 2
+    n = min(MAX_N, (usable_len - 2) // 2)
+    if room < MIN_SYMBOLS or n < MIN_N:
+        raise ValueError(
+            f"'{task}' needs a vocabulary of ≥ {N_SPECIAL + MIN_SYMBOLS} tokens and a usable length ≥ "
+            f"{2 * MIN_N + 2}; this model has {vocab_size} tokens and a usable length of {usable_len}. "
+            "Pick a bigger model or pass your own text."
+        )
+    return min(MAX_SYMBOLS, room), n
+
+
+def build_task(task: str, vocab_size: int, usable_len: int, seed: int) -> TaskTensors:
+    """Every example of `task`, generated from `seed` (same seed, same tensors)."""
+    if task not in TASK_NAMES:
+        raise ValueError(f"Unknown task {task!r}; the synthetic tasks are {', '.join(TASK_NAMES)}.")
+    k, n = task_sizes(task, vocab_size, usable_len)
+    gen = torch.Generator().manual_seed(seed)
+    if task == "modular_addition":
+        return _modular(k)
+    x = torch.randint(0, k, (N_EXAMPLES, n), generator=gen)  # (N, n) symbol indices
+    if task == "copy":
+        y = x
+    elif task == "reverse":
+        y = x.flip(1)
+    elif task == "sort":
+        y = x.sort(dim=1).values
+    else:  # random: answers independent of the question
+        y = torch.randint(0, k, (N_EXAMPLES, n), generator=gen)
+    col = torch.full((N_EXAMPLES, 1), 0, dtype=torch.long)
+    ids = torch.cat([col + BOS, x + N_SPECIAL, col + SEP, y + N_SPECIAL], dim=1)  # (N, 2n+2)
+    answer = torch.zeros_like(ids, dtype=torch.bool)
+    answer[:, n + 2 :] = True
+    return TaskTensors(ids, answer, k, n, _describe(task, k, n))
+
+
+def _modular(p: int) -> TaskTensors:
+    a = torch.arange(p).repeat_interleave(p)
+    b = torch.arange(p).repeat(p)
+    c = (a + b) % p
+    col = torch.full_like(a, 0)
+    ids = torch.stack([col + BOS, a + N_SPECIAL, col + OP, b + N_SPECIAL, col + SEP, c + N_SPECIAL], 1)
+    answer = torch.zeros_like(ids, dtype=torch.bool)
+    answer[:, 5] = True
+    return TaskTensors(ids, answer, p, 2, _describe("modular_addition", p, 2))
+
+
+def _describe(task: str, k: int, n: int) -> str:
+    if task == "modular_addition":
+        return (
+            f"modular_addition: [BOS] a + b = (a + b) mod {k}, all {k * k} pairs; "
+            f"loss and accuracy on the answer only."
+        )
+    what = {
+        "copy": "repeat the sequence",
+        "reverse": "write the sequence backwards",
+        "sort": "write the sequence sorted",
+        "random": "CONTROL: answer is random, unrelated to the question",
+    }[task]
+    return (
+        f"{task}: {n} symbols from an alphabet of {k}, then {what}; "
+        f"loss and accuracy on the {n} answer positions only."
+    )
+
+
+def expected_text(task: str, k: int) -> str:
+    """What a healthy model reaches on `task`: the yardstick shown next to the curves."""
+    chance = f"chance is {100 / k:.1f} %"
+    return {
+        "copy": (
+            f"A healthy model the size of the built-in example reaches > 90 % answer accuracy within ~300 "
+            f"CPU steps (batch 32, learning rate 1e-3); {chance}. A model whose attention cannot see "
+            "earlier positions stays near chance."
+        ),
+        "reverse": f"Learnable like copy but slower (attention must look up a mirrored position); {chance}.",
+        "sort": f"Learnable: needs counting, slower than copy; a unigram guess already beats {chance}.",
+        "modular_addition": (
+            f"Learnable but slow: validation accuracy often stays near chance for thousands of steps "
+            f"before it rises (grokking); {chance}."
+        ),
+        "random": (
+            f"Not learnable: validation answer accuracy must stay near chance ({chance}); training "
+            "accuracy above that means memorising, a validation gain means labels leak into the inputs."
+        ),
+    }[task]
+
+
+TASKS: dict[str, str] = {
+    name: expected_text(name, MAX_MODULUS if name == "modular_addition" else MAX_SYMBOLS)
+    for name in TASK_NAMES
+}
+"""Task name → what a healthy model reaches, at the sizes a model like the built-in example gets."""
