@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tbwidgets.training.result import TrainingResult
 
 STEP_METRIC_KEYS = ("loss", "accuracy", "lr", "grad_norm", "tokens_per_s", "perplexity")
-"""Keys of `StepMetrics.metrics`; on CUDA `cuda_peak_memory_mb` is added."""
+"""Keys of `StepMetrics.metrics`; `step_time_s` is always added, `cuda_peak_memory_mb` on CUDA."""
 
 VALIDATION_METRIC_KEYS = ("val_loss", "val_accuracy", "val_perplexity")
 
