@@ -37,6 +37,10 @@ HOVER_DOTS = 40  # enough to read values anywhere on the curve, few enough to co
 DOTS_EVERY_S = 2.0  # the hover points lag the line by at most this; saves a message per tick
 
 
+# bqplot 0.13 places an axis by `side` alone; 0.12 (Colab) also wants `orientation`
+_VERTICAL = {"side": "left", **({"orientation": "vertical"} if "orientation" in bq.Axis.class_trait_names() else {})}
+
+
 @dataclass
 class _Line:
     key: str
@@ -74,7 +78,7 @@ class Curves:
             scales={"x": self.x_scale, "y": y_scale},
             colors=[series[0][2]],
             default_size=14,
-            default_opacities=[0.5],
+            opacities=[0.5],  # one value: every point (0.12 and 0.13 both read it so)
             tooltip=bq.Tooltip(fields=["x", "y"], labels=["step", ylabel], formats=[".0f", ".4g"]),
         )
         for key, label, colour in series:
@@ -96,7 +100,7 @@ class Curves:
             self._loss_marks = marks
         axes = [
             bq.Axis(scale=self.x_scale, label="optimizer step", tick_format="d", num_ticks=5),
-            bq.Axis(scale=y_scale, orientation="vertical", label=ylabel, tick_format=".3g", num_ticks=5),
+            bq.Axis(scale=y_scale, label=ylabel, tick_format=".3g", num_ticks=5, **_VERTICAL),
         ]
         layout = ipywidgets.Layout(width="50%", min_width="280px", height="240px")
         margin = {"top": 30, "bottom": 40, "left": 60, "right": 15}

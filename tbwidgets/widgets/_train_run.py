@@ -120,8 +120,7 @@ class TrainRun:
         except Exception as exc:  # noqa: BLE001 - shown in the tab; the widget stays usable
             with self.lock:
                 if self.state.state != FAILED:  # a TrainingFailed event already said it better
-                    problem = describe_problem(exc)
-                    self._fail(problem.cause, problem.fix, None)
+                    self._fail(*explain(exc), None)
         finally:
             with self.lock:
                 if self.state.state in ACTIVE:  # fit returned without a final event
@@ -186,6 +185,21 @@ class TrainRun:
             kept = [c for c in self.state.checkpoints if Path(c.path).exists()]  # keep_last deletes old ones
         # at one step "stop"/"final" beat "periodic"/"best": same weights, but written last
         return max(kept, key=lambda c: (c.step, c.reason in ("stop", "final")), default=None)
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """(cause, fix) for an exception `fit` raised without a TrainingFailed event (before it started)."""
+    if getattr(exc, "cause", None):
+        return str(exc.cause), str(getattr(exc, "fix", "") or "")  # type: ignore[attr-defined]
+    if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in ("lightning", "torchmetrics", "optuna"):
+        return (
+            f"Training needs {exc.name}, which is not installed.",
+            'Run `pip install "tbwidgets[training]"` in a new cell, then restart the runtime.',
+        )
+    if isinstance(exc, (ValueError, TypeError, FileNotFoundError, KeyError)):
+        return str(exc), "Fix the data or the setting it names, then press Train again."
+    problem = describe_problem(exc)
+    return problem.cause, problem.fix
 
 
 def _default_fit() -> Callable[..., Any]:

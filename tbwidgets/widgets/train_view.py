@@ -64,7 +64,8 @@ class TrainView:
         cfg, problems = self.form.config()
         if cfg is None or problems:
             raise ValueError(
-                "The settings have problems (shown under each field): " + "; ".join(m for _, m in problems)
+                "The settings have problems (shown under each field): "
+                + "; ".join(f"{n}: {m}" if n else m for n, m in problems)
             )
         loaded = getattr(self.host, "loaded", None)
         if loaded is None:
@@ -73,11 +74,8 @@ class TrainView:
             )
         if getattr(self.host, "busy", False):
             raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
-        picked = (
-            (data, _describe(data))
-            if data is not None and not isinstance(data, (str, Path))
-            else self.data.data()
-        )
+        # data given in code goes to fit as it is (a bad path must fail loudly, not train the picker's task)
+        picked = (data, _describe(data)) if data is not None else self.data.data()
         self._begin(loaded, picked, cfg, resume_from)
 
     def _begin(self, loaded: Any, picked: tuple[Any, str], cfg: Any, resume_from: str | None) -> None:
@@ -203,7 +201,7 @@ class TrainView:
 
 
 def _describe(data: Any) -> str:
-    return f"{type(data).__name__} given to .train()"
+    return str(data) if isinstance(data, (str, Path)) else f"{type(data).__name__} given to .train()"
 
 
 def _find(run: TrainRun, path: str) -> Any:
