@@ -38,7 +38,10 @@ DOTS_EVERY_S = 2.0  # the hover points lag the line by at most this; saves a mes
 
 
 # bqplot 0.13 places an axis by `side` alone; 0.12 (Colab) also wants `orientation`
-_VERTICAL = {"side": "left", **({"orientation": "vertical"} if "orientation" in bq.Axis.class_trait_names() else {})}
+_VERTICAL = {
+    "side": "left",
+    **({"orientation": "vertical"} if "orientation" in bq.Axis.class_trait_names() else {}),
+}
 
 
 @dataclass

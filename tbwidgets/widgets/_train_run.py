@@ -191,7 +191,11 @@ def explain(exc: BaseException) -> tuple[str, str]:
     """(cause, fix) for an exception `fit` raised without a TrainingFailed event (before it started)."""
     if getattr(exc, "cause", None):
         return str(exc.cause), str(getattr(exc, "fix", "") or "")  # type: ignore[attr-defined]
-    if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in ("lightning", "torchmetrics", "optuna"):
+    if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in (
+        "lightning",
+        "torchmetrics",
+        "optuna",
+    ):
         return (
             f"Training needs {exc.name}, which is not installed.",
             'Run `pip install "tbwidgets[training]"` in a new cell, then restart the runtime.',

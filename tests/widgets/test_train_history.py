@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -101,7 +102,7 @@ def test_timer_ticks_at_most_at_its_rate_and_once_more_at_stop() -> None:
     assert ticks[-1][1] is True and not any(final for _, final in ticks[:-1])
     regular = [t for t, final in ticks if not final]
     assert 3 <= len(regular) <= 6
-    assert all(b - a >= 0.09 for a, b in zip(regular, regular[1:], strict=False))
+    assert all(b - a >= 0.09 for a, b in itertools.pairwise(regular))
 
 
 def test_appends_from_a_thread_while_reading() -> None:

@@ -17,8 +17,8 @@ from tbwidgets.loading import load_model
 from tbwidgets.widgets.validator import ValidatorWidget
 
 pytest.importorskip("lightning", reason="the training extra (Lightning) is not installed")
-from tbwidgets.training.config import TrainingConfig  # noqa: E402
-from tbwidgets.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingStarted  # noqa: E402
+from tbwidgets.training.config import TrainingConfig
+from tbwidgets.training.events import CheckpointSaved, StepMetrics, TrainingFailed, TrainingStarted
 
 
 @pytest.fixture(scope="module")
@@ -156,14 +156,18 @@ def test_a_new_model_stops_and_clears_the_old_run(loaded: Any, tmp_path: Path) -
     assert len(view.curves.lines[0].mark.x) == 0
 
 
-def test_a_data_problem_is_shown_with_its_fix_and_the_widget_stays_usable(loaded: Any, tmp_path: Path) -> None:
+def test_a_data_problem_is_shown_with_its_fix_and_the_widget_stays_usable(
+    loaded: Any, tmp_path: Path
+) -> None:
     w = make(loaded)
     w.train(str(tmp_path / "missing.txt"), small(tmp_path))
     w.wait_training(120)
     view = w.train_view
     assert view.run.snapshot().state == "failed"
     assert "missing.txt" in view.status.problem.value and "What to do" in view.status.problem.value
-    assert w.train("copy", small(tmp_path, max_steps=4, val_every_n_steps=2), wait=True) is not None  # usable again
+    assert (
+        w.train("copy", small(tmp_path, max_steps=4, val_every_n_steps=2), wait=True) is not None
+    )  # usable again
 
 
 def test_a_failure_event_shows_cause_fix_and_the_kept_checkpoint(loaded: Any, tmp_path: Path) -> None:
@@ -174,7 +178,11 @@ def test_a_failure_event_shows_cause_fix_and_the_kept_checkpoint(loaded: Any, tm
         ckpt = tmp_path / "step-3.ckpt"
         ckpt.write_text("weights")
         on_event(CheckpointSaved("r1", 3, str(ckpt), "periodic"))
-        on_event(TrainingFailed("r1", 4, "The loss became NaN at step 4 (diverged).", "Lower the learning rate.", str(ckpt)))
+        on_event(
+            TrainingFailed(
+                "r1", 4, "The loss became NaN at step 4 (diverged).", "Lower the learning rate.", str(ckpt)
+            )
+        )
         raise RuntimeError("diverged")
 
     w = make(loaded)
