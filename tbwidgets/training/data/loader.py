@@ -6,9 +6,9 @@ stored; the position is the number of batches handed out in that epoch. `state_d
 (at the sampler, so skipped batches are never loaded). Lightning finds both methods through its
 `_Stateful` protocol and stores them in the checkpoint's fit-loop state.
 
-Lightning's fetcher holds one batch ahead of the training step, so when Lightning drives the loader set
-`lookahead = 1`: a checkpoint saved while batch b trains then records b + 1 batches consumed, not b + 2.
-Under DDP, pass `use_distributed_sampler=False` to the Trainer: the sampler shards by rank itself
+Checked with Lightning 2.6.6: a checkpoint saved in `on_train_batch_end` (mid-epoch or at an epoch's
+last batch) and resumed with `fit(ckpt_path=...)` replays exactly the batches of the uninterrupted run
+(tests/training/test_data_resume.py). Under DDP, pass `use_distributed_sampler=False` to the Trainer: the sampler shards by rank itself
 (Lightning's replacement sampler would lose the position).
 """
 
@@ -101,7 +101,6 @@ class ResumableLoader(DataLoader):
             **kwargs,
         )
         self.seed = seed
-        self.lookahead = 0  # batches the consumer holds ahead of the training step (1 under Lightning)
         self._yielded = 0  # batches handed out by the current iteration
         self._skip = 0  # batches to skip at the start of the next iteration (after load_state_dict)
 
@@ -127,7 +126,7 @@ class ResumableLoader(DataLoader):
         """Where the consumer is: {epoch, batches_consumed} plus what must match on resume."""
         return {
             "epoch": self.resumable_sampler.epoch,
-            "batches_consumed": max(self._yielded - self.lookahead, 0) if self._yielded else self._skip,
+            "batches_consumed": self._yielded or self._skip,
             "seed": self.seed,
             "n": self.resumable_sampler.n,
             "batch_size": self.batch_size,

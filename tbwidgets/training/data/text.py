@@ -118,10 +118,10 @@ def mask_spec(vocab: Vocab, seed: int) -> MaskSpec:
 
 def class_ids(labels: Sequence[Any], num_labels: int | None) -> tuple[list[int], dict[Any, int] | None]:
     """Class ids from int or string labels (strings get ids in sorted order, returned as the mapping)."""
-    if all(isinstance(y, (int,)) and not isinstance(y, bool) for y in labels) or all(
-        hasattr(y, "__index__") for y in labels
+    if all(hasattr(y, "__index__") for y in labels) or all(
+        isinstance(y, str) and y.isdigit() for y in labels
     ):
-        ids, mapping = [int(y) for y in labels], None
+        ids, mapping = [int(y) for y in labels], None  # ints, NumPy ints, or "0"/"1" read from a file
     else:
         names = sorted({str(y) for y in labels})
         mapping = {name: i for i, name in enumerate(names)}
