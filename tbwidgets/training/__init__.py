@@ -36,9 +36,14 @@ _LAZY = {
     "load_checkpoint": "tbwidgets.training.checkpoints",
     "TrainingResult": "tbwidgets.training.result",
     **dict.fromkeys(_EVENTS, "tbwidgets.training.events"),
+    "search": "tbwidgets.training.hpo",
+    "SearchResult": "tbwidgets.training.hpo",
+    "BenchmarkReport": "tbwidgets.training.benchmarks",
 }
+_SUBPACKAGES = ("hpo", "benchmarks")  # `tbwidgets.training.benchmarks.glue(...)` after a bare import
 
 if TYPE_CHECKING:
+    from tbwidgets.training.checkpoints import load_checkpoint
     from tbwidgets.training.config import ConfigDiff, TrainingConfig, compare_configs
     from tbwidgets.training.data import TASKS, ResumableLoader, TrainingData, make_data
     from tbwidgets.training.events import (
@@ -58,9 +63,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TASKS",
+    "BenchmarkReport",
     "CheckpointSaved",
     "ConfigDiff",
     "ResumableLoader",
+    "SearchResult",
     "StepMetrics",
     "TrainingConfig",
     "TrainingData",
@@ -72,17 +79,22 @@ __all__ = [
     "TrainingStarted",
     "TrainingStopped",
     "ValidationMetrics",
+    "benchmarks",
     "compare_configs",
     "create_seeded_generator",
     "fit",
+    "hpo",
     "load_checkpoint",
     "make_data",
+    "search",
     "seed_worker",
     "set_random_seed",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"tbwidgets.training.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -91,4 +103,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))

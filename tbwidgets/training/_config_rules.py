@@ -17,7 +17,7 @@ Problem = tuple[str, str]
 _PRECISIONS = ("32", "bf16-mixed", "16-mixed")
 _ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 _WANDB_MODES = ("offline", "online", "disabled")
-_TASKS = ("causal-lm", "masked-lm", "classification")
+_TASKS = ("causal-lm", "masked-lm", "classification", "regression")
 
 # Shapes of the credentials users of this tool hold: GitHub, Hugging Face, OpenAI-style, AWS, W&B (40 hex).
 _SECRET_PATTERNS = [

@@ -131,7 +131,7 @@ class TrainingConfig:
     )  # never blocks on a network
     # --- hints and bookkeeping
     task: str | None = _f(
-        None, "Loss to train: causal-lm, masked-lm or classification; empty for the model's."
+        None, "Loss to train: causal-lm, masked-lm, classification or regression; empty for the model's."
     )  # the loader already detected it
     seq_len: int | None = _f(
         None, "Sequence length of text blocks; empty for the model's usable length."

@@ -102,7 +102,7 @@ def test_masked_lm_hides_the_answer() -> None:
 
 
 def test_classifier_with_a_sequence_task_says_what_to_pass() -> None:
-    with pytest.raises(ValueError, match=r"classifier.*\(text, label\) pairs"):
+    with pytest.raises(ValueError, match=r"does classification.*\(text, label\) pairs"):
         make_data("copy", fake_loaded("classification", num_labels=2))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import ClassVar
 
@@ -85,7 +86,9 @@ def test_classification_pads_variable_lengths_with_masks() -> None:
         assert lengths.max() == ids.shape[1]
         for row, n in zip(ids, lengths.tolist(), strict=True):
             assert (row[n:] == BYTE_PAD).all()
-    assert data.chance_accuracy == 0.5 and data.n_train + data.n_val == 30
+    assert data.n_train + data.n_val == 30
+    val_labels = torch.cat([b["labels"] for b in _batches(data.val)]).tolist()
+    assert data.chance_accuracy == max(val_labels.count(0), val_labels.count(1)) / len(val_labels)
 
 
 def test_string_labels_are_mapped_and_bad_labels_refused() -> None:
@@ -157,9 +160,12 @@ def test_masked_lm_without_a_mask_token_says_so() -> None:
         make_data(["some text"] * 3, fake_loaded("masked-lm", vocab=257))
 
 
-def test_unknown_names_and_types_get_the_accepted_inputs() -> None:
-    with pytest.raises(ValueError, match=r"not a task \(copy, "):
+def test_unknown_names_and_types_get_the_accepted_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="did you mean 'copy'"):
         make_data("cpoy", fake_loaded())
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed: no Hub lookup
+    with pytest.raises(ValueError, match=r"not a task \(copy, .*pip install datasets"):
+        make_data("wikitext-103", fake_loaded())
     with pytest.raises(ValueError, match="Cannot read int"):
         make_data(42, fake_loaded())
 
@@ -194,3 +200,19 @@ def test_loaders_and_training_data_pass_through() -> None:
     assert isinstance(data, TrainingData) and data.train is dl and data.val is None
     assert not data.resumable and "restarts its epoch" in data.notes[0] and data.n_train == 3
     assert make_data(same.train, loaded).resumable  # our own loader passed alone
+
+
+def test_regression_gives_float_targets_and_a_variance_yardstick() -> None:
+    pairs = [("low", 0.5), ("high and long text", 4.5), ("mid", 2.0)] * 6
+    cfg = TrainingConfig(task="regression", batch_size=4)
+    data = make_data(pairs, fake_loaded("classification", num_labels=1), cfg)
+    batch = next(iter(data.train))
+    assert (
+        data.kind == "regression" and batch["labels"].dtype == torch.float32 and batch["labels"].shape == (4,)
+    )
+    assert "attention_mask" in batch and data.chance_accuracy is None
+    assert "variance" in data.expected and "targets 0.5 to 4.5" in data.description
+    with pytest.raises(ValueError, match="numeric targets"):
+        make_data([("a", "x"), ("b", "y")], fake_loaded("classification", num_labels=1), cfg)
+    dl = DataLoader([{"input_ids": torch.zeros(3, dtype=torch.long), "labels": torch.tensor(1.0)}] * 2)
+    assert make_data((dl, dl), fake_loaded(), cfg).kind == "regression"  # passthrough follows config.task

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("causal-lm", "masked-lm", "classification")
+KINDS = ("causal-lm", "masked-lm", "classification", "regression")
 
 
 @dataclass
@@ -15,12 +15,13 @@ class TrainingData:
 
     - `input_ids` (B, T) long; `attention_mask` (B, T) long, absent when nothing is padded;
     - `labels`: causal-lm (B, T) aligned with `input_ids` (the module compares logits[:, :-1] with
-      labels[:, 1:]); masked-lm (B, T) set at masked positions only; classification (B,) class ids.
+      labels[:, 1:]); masked-lm (B, T) set at masked positions only; classification (B,) long class ids;
+      regression (B,) float32 targets.
       -100 marks positions without loss (padding, the question part of synthetic tasks), so token
       accuracy over labels != -100 is answer accuracy.
     """
 
-    kind: str  # "causal-lm" | "masked-lm" | "classification": which loss
+    kind: str  # "causal-lm" | "masked-lm" | "classification" | "regression": which loss
     train: Iterable[dict[str, Any]]
     val: Iterable[dict[str, Any]] | None
     description: str  # what the data is, one or two sentences

@@ -53,11 +53,10 @@ class CausalBlocks(Dataset[Item]):
 
 @dataclass(frozen=True)
 class MaskSpec:
-    """How to mask: rate, the MASK id, the id range random replacements come from, ids never masked."""
+    """How to mask: rate, the MASK id, the ids random replacements come from, ids never masked."""
 
     mask_id: int
-    random_low: int
-    random_high: int  # exclusive
+    random_ids: torch.Tensor  # (K,) ordinary tokens: a replacement is never PAD, MASK or another special
     special_ids: frozenset[int]
     rate: float = 0.15  # BERT's masking rate
     seed: int = 0
@@ -79,7 +78,8 @@ def mask_tokens(ids: torch.Tensor, spec: MaskSpec, gen: torch.Generator) -> tupl
     replaced[chosen & (roll < 0.8)] = spec.mask_id
     randomised = chosen & (roll >= 0.8) & (roll < 0.9)
     n_rand = int(randomised.sum())
-    replaced[randomised] = torch.randint(spec.random_low, spec.random_high, (n_rand,), generator=gen)
+    pick = torch.randint(len(spec.random_ids), (n_rand,), generator=gen)
+    replaced[randomised] = spec.random_ids[pick]
     return replaced, labels
 
 
@@ -102,18 +102,20 @@ class MaskedBlocks(Dataset[Item]):
 
 
 class LabelledTexts(Dataset[Item]):
-    """Token ids of one text each with a class id (classification)."""
+    """Token ids of one text each with a class id (classification) or a float target (regression)."""
 
-    def __init__(self, seqs: Sequence[torch.Tensor], labels: Sequence[int]) -> None:
+    def __init__(
+        self, seqs: Sequence[torch.Tensor], labels: Sequence[float], dtype: torch.dtype = torch.long
+    ) -> None:
         if len(seqs) != len(labels):
             raise ValueError(f"{len(seqs)} texts but {len(labels)} labels: give one label per text.")
-        self.seqs, self.labels = list(seqs), [int(x) for x in labels]
+        self.seqs, self.labels, self.dtype = list(seqs), list(labels), dtype
 
     def __len__(self) -> int:
         return len(self.seqs)
 
     def __getitem__(self, i: int) -> Item:
-        return {"input_ids": self.seqs[i], "labels": torch.tensor(self.labels[i], dtype=torch.long)}
+        return {"input_ids": self.seqs[i], "labels": torch.tensor(self.labels[i], dtype=self.dtype)}
 
 
 class PadCollate:

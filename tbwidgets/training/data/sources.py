@@ -8,6 +8,7 @@ else "label" or "labels" when present. A `datasets` name is "path" or "path:conf
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,11 @@ def _read_dataset_dict(dd: Any, text_column: str | None, label_column: str | Non
 
 
 def _read_hub(name: str, text_column: str | None, label_column: str | None) -> TextSource:
+    close = difflib.get_close_matches(name.lower(), _task_names(), n=1, cutoff=0.6)
+    if close:  # a typo must not turn into a slow Hub lookup
+        raise ValueError(
+            f"Unknown task {name!r}: did you mean {close[0]!r}? The tasks are {', '.join(_task_names())}."
+        )
     try:
         import datasets
     except ImportError as exc:

@@ -123,11 +123,19 @@ def expected_text(task: str, k: int) -> str:
             f"CPU steps (batch 32, learning rate 1e-3; measured: 100 % at step 200); {chance}. A model whose "
             "attention cannot see earlier positions stays near chance."
         ),
-        "reverse": f"Learnable like copy but slower (attention must look up a mirrored position); {chance}.",
-        "sort": f"Learnable: needs counting, slower than copy; a unigram guess already beats {chance}.",
+        "reverse": (
+            f"Learnable like copy: the built-in example reaches > 90 % answer accuracy within ~250 CPU steps "
+            f"(measured: 100 % at step 200); {chance}."
+        ),
+        "sort": (
+            f"Learnable, with a long tail: the built-in example passes 90 % answer accuracy at ~250 CPU steps "
+            f"and ~95 % by 550 (measured); {chance}, but sorted answers start small and end large, so even "
+            "a position-aware guess scores far above it early on."
+        ),
         "modular_addition": (
-            f"Learnable but slow: validation accuracy often stays near chance for thousands of steps "
-            f"before it rises (grokking); {chance}."
+            f"Learnable only with a long budget (grokking): the built-in example stayed at chance for 2,000 "
+            f"CPU steps with the default settings (measured), so use it for long or GPU runs, not as a quick "
+            f"check; {chance}."
         ),
         "random": (
             f"Not learnable: validation answer accuracy must stay near chance ({chance}); training "

@@ -30,6 +30,7 @@ class Vocab:
     mask_id: int | None
     special_ids: frozenset[int]
     random_range: tuple[int, int]  # where 80/10/10's random replacements come from
+    separator: int | None  # appended after each document when packing (None: the tokenizer marks ends itself)
 
 
 def make_vocab(vocab_size: int, tokenizer: Any, model_pad: int | None, *, specials: bool) -> Vocab:
@@ -44,7 +45,7 @@ def make_vocab(vocab_size: int, tokenizer: Any, model_pad: int | None, *, specia
     pad = model_pad if model_pad is not None else (BYTE_PAD if room else 0)
     mask = BYTE_MASK if room else None
     special = frozenset(i for i in (eos, pad, mask) if i is not None and i >= 256)
-    return Vocab(byte.encode, "byte tokenizer", vocab_size, eos, pad, mask, special, (0, 256))
+    return Vocab(byte.encode, "byte tokenizer", vocab_size, eos, pad, mask, special, (0, 256), eos)
 
 
 def _hf_vocab(vocab_size: int, tok: Any, model_pad: int | None, specials: bool) -> Vocab:
@@ -63,7 +64,8 @@ def _hf_vocab(vocab_size: int, tok: Any, model_pad: int | None, specials: bool) 
     mask = _first_id(tok, "mask_token_id")
     special = frozenset(int(i) for i in getattr(tok, "all_special_ids", []) or [])
     special |= {i for i in (eos, pad, mask) if i is not None}
-    return Vocab(encode, type(tok).__name__, vocab_size, eos, pad, mask, special, (0, vocab_size))
+    separator = None if specials else eos  # with specials, each text already ends in [SEP] or </s>
+    return Vocab(encode, type(tok).__name__, vocab_size, eos, pad, mask, special, (0, vocab_size), separator)
 
 
 def _first_id(tok: Any, *names: str) -> int | None:
@@ -86,8 +88,8 @@ def encode_all(texts: Sequence[str], vocab: Vocab) -> list[list[int]]:
     return out
 
 
-def pack(docs: Sequence[list[int]], block: int, eos_id: int | None) -> list[torch.Tensor]:
-    """Concatenate documents (EOS after each) and cut into blocks of `block` ids.
+def pack(docs: Sequence[list[int]], block: int, separator: int | None) -> list[torch.Tensor]:
+    """Concatenate documents (`separator` after each, when given) and cut into blocks of `block` ids.
 
     A tail shorter than a block is dropped when there is at least one full block; otherwise the one
     short block is kept (and padded by the collate), so a tiny corpus still gives one example.
@@ -95,8 +97,8 @@ def pack(docs: Sequence[list[int]], block: int, eos_id: int | None) -> list[torc
     stream: list[int] = []
     for ids in docs:
         stream.extend(ids)
-        if eos_id is not None:
-            stream.append(eos_id)
+        if separator is not None:
+            stream.append(separator)
     if not stream:
         raise ValueError("The text is empty after tokenizing; pass some non-empty text.")
     full = len(stream) // block
@@ -113,7 +115,8 @@ def mask_spec(vocab: Vocab, seed: int) -> MaskSpec:
             f"{vocab.vocab_size}. Pass the model's tokenizer (with mask_token_id), or use a model with ≥ 259 tokens."
         )
     low, high = vocab.random_range
-    return MaskSpec(vocab.mask_id, low, high, vocab.special_ids, seed=seed)
+    ordinary = torch.tensor([i for i in range(low, high) if i not in vocab.special_ids], dtype=torch.long)
+    return MaskSpec(vocab.mask_id, ordinary, vocab.special_ids, seed=seed)
 
 
 def class_ids(labels: Sequence[Any], num_labels: int | None) -> tuple[list[int], dict[Any, int] | None]:
