@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--junit", metavar="F", help="write JUnit XML (one test case per check)")
     v.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.add_parser("checks", help="list the available checks")
+    from tbwidgets.cli.train import add_train_parser  # light: training loads only when `train` runs
+
+    add_train_parser(sub)
     return parser
 
 
@@ -45,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "checks":
         return list_checks()
+    if args.command == "train":
+        from tbwidgets.cli.train import train_command
+
+        return train_command(args)
     return validate_command(args, parser)
 
 

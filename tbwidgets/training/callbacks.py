@@ -140,12 +140,25 @@ class StepEvents(L.Callback):
 
     def _publish(self, trainer: L.Trainer, step: int, epoch: int, acc: StepAccumulator, dt: float) -> None:
         metrics, tokens = step_metrics(acc, dt)
+        if trainer.world_size > 1:  # every rank trained a batch this big: report the total throughput
+            metrics["tokens_per_s"] *= trainer.world_size
+            tokens *= trainer.world_size
         if not math.isfinite(metrics["loss"]):
             raise TrainingDiverged(f"The training loss became {metrics['loss']} at step {step}.")
         self.state.tokens += tokens
         self.state.train_seconds += dt
         if trainer.is_global_zero:
             self.state.emit(StepMetrics(self.state.run_id, step, epoch, metrics))
+
+
+def _summed(trainer: L.Trainer, acc: StepAccumulator) -> tuple[float, float, float]:
+    """(loss sum, targets, correct) over every rank: under DDP each rank validated its shard."""
+    values = [acc.loss_sum, acc.n_targets, acc.n_correct]
+    if trainer.world_size > 1:
+        device = trainer.strategy.root_device
+        stacked = torch.stack([torch.as_tensor(v, dtype=torch.float64, device=device) for v in values])
+        values = list(trainer.strategy.reduce(stacked, reduce_op="sum"))
+    return _number(values[0]), _number(values[1]), _number(values[2])
 
 
 class PeriodicValidation(L.Callback):
@@ -180,12 +193,11 @@ class PeriodicValidation(L.Callback):
                     module.eval_step(trainer.strategy.batch_to_device(batch))
         finally:
             module.train()
-        acc = module.val_acc
-        targets = _number(acc.n_targets)
-        loss = _number(acc.loss_sum) / targets if targets > 0 else math.nan
+        loss_sum, targets, correct = _summed(trainer, module.val_acc)
+        loss = loss_sum / targets if targets > 0 else math.nan
         metrics = {
             "val_loss": loss,
-            "val_accuracy": _number(acc.n_correct) / targets if targets > 0 else math.nan,
+            "val_accuracy": correct / targets if targets > 0 else math.nan,
             "val_perplexity": perplexity(loss),
         }
         self.state.last_val, self.state.last_val_step = metrics, self.state.step

@@ -136,3 +136,54 @@ def find_last(root: Path) -> Path | None:
     found = [(p.stat().st_mtime, checkpoint_step(p), p) for p in root.rglob("*.ckpt")]
     ranked = sorted((t, s, p) for t, s, p in found if s is not None)
     return ranked[-1][2] if ranked else None
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's contents on the CPU (tensors, numbers and strings only: no code is unpickled)."""
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)  # type: ignore[no-any-return]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Checkpoint {path} does not exist.") from None
+
+
+def _mismatch(own: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    missing = [k for k in own if k not in saved]
+    unexpected = [k for k in saved if k not in own]
+    shapes = [
+        f"{k}: model {tuple(own[k].shape)} vs checkpoint {tuple(saved[k].shape)}"
+        for k in own
+        if k in saved and tuple(own[k].shape) != tuple(saved[k].shape)
+    ]
+    out = []
+    for label, items in (("missing in the checkpoint", missing), ("not in the model", unexpected)):
+        if items:
+            out.append(f"{len(items)} {label} (e.g. {', '.join(items[:3])})")
+    if shapes:
+        out.append(f"{len(shapes)} with another shape (e.g. {'; '.join(shapes[:3])})")
+    return out
+
+
+def load_checkpoint(loaded: Any, path: str | Path) -> dict[str, Any]:
+    """Put a checkpoint's weights into `loaded` (a LoadedModel or nn.Module); return its tbwidgets entry.
+
+    Raises ValueError naming the differences when the checkpoint belongs to another architecture.
+    """
+    ckpt = read_checkpoint(path)
+    module = getattr(loaded, "module", loaded)
+    weights = {
+        k.removeprefix("model."): v for k, v in ckpt.get("state_dict", {}).items() if k.startswith("model.")
+    }
+    meta = ckpt.get("tbwidgets", {})
+    problems = _mismatch(module.state_dict(), weights)
+    if problems:
+        trained = meta.get("model", {})
+        origin = f"{trained.get('name', 'another model')} ({trained.get('n_params', '?')} parameters)"
+        raise ValueError(
+            f"Checkpoint {path} does not fit {type(module).__name__}: it was written for {origin}; "
+            f"parameters {'; '.join(problems)}. Load it into the model it was trained from "
+            "(same model code and config), or train this model from scratch."
+        )
+    module.load_state_dict(weights)
+    return dict(meta)

@@ -10,7 +10,7 @@ import torch
 
 from tbwidgets._version import __version__
 from tbwidgets.training.callbacks import Emit, PeriodicValidation, RunState, StepEvents, StepSeed
-from tbwidgets.training.checkpoints import Checkpoints
+from tbwidgets.training.checkpoints import Checkpoints, read_checkpoint
 from tbwidgets.training.distributed import NotebookRelay, resolve_devices
 from tbwidgets.training.module import OptimSettings, TrainingModule
 from tbwidgets.training.outcome import TrainingInterrupted
@@ -27,8 +27,7 @@ def checkpoint_step_of(path: Path | None) -> int:
     """global_step stored in a Lightning checkpoint (0 without one)."""
     if path is None:
         return 0
-    ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
-    return int(ckpt.get("global_step", 0))
+    return int(read_checkpoint(path).get("global_step", 0))
 
 
 class Engine:
@@ -39,11 +38,11 @@ class Engine:
     ) -> None:
         self.loaded, self.data = loaded, data
         self.config = resolve_devices(config)
-        self.plan = plan_run(self.config, data.n_train, out_dir, resume_from)
+        self.plan = plan_run(self.config, _n_batches(data, self.config), out_dir, resume_from)
         self.start_step = checkpoint_step_of(self.plan.resume_from)
         self.stop = CombinedStop(stop)
         self.state = RunState(self.plan.run_id, self.plan.total_steps, _ignore)
-        self.messages: list[str] = []
+        self.messages: list[str] = list(getattr(data, "notes", []))
         self.tracker = self._tracker()
 
     def _tracker(self) -> WandbTracker | None:
@@ -142,6 +141,13 @@ class Engine:
                 raise TrainingInterrupted(self.state.step, self.state.last_checkpoint) from exc
         if self.stop.interrupted.is_set():
             raise TrainingInterrupted(self.state.step, self.state.stop_checkpoint)
+
+
+def _n_batches(data: Any, config: Any) -> int:
+    try:
+        return len(data.train)
+    except TypeError:  # an iterable without a length: count batches from the example count
+        return -(-int(data.n_train) // int(config.batch_size))
 
 
 def _rank() -> int:

@@ -40,10 +40,13 @@ def world_size(config: Any) -> int:
     return max(1, devices) * max(1, int(config.num_nodes))
 
 
-def total_steps(config: Any, n_train: int) -> int:
-    """Optimizer steps of the run: max_steps, or epochs × steps per epoch, whichever is smaller."""
-    per_rank = math.ceil(n_train / world_size(config))
-    per_epoch = math.ceil(math.ceil(per_rank / config.batch_size) / config.gradient_accumulation_steps)
+def total_steps(config: Any, n_batches: int) -> int:
+    """Optimizer steps of the run: max_steps, or epochs × steps per epoch, whichever is smaller.
+
+    `n_batches` is the train loader's length on one process; DDP ranks each get their share.
+    """
+    per_rank = math.ceil(n_batches / world_size(config))
+    per_epoch = math.ceil(per_rank / config.gradient_accumulation_steps)
     budgets = [int(config.max_steps)] if config.max_steps else []
     if config.epochs:
         budgets.append(int(config.epochs) * max(1, per_epoch))
@@ -84,7 +87,7 @@ def _run_dir_of(checkpoint: Path) -> Path:
 
 
 def plan_run(
-    config: Any, n_train: int, out_dir: str | Path | None, resume_from: str | Path | None
+    config: Any, n_batches: int, out_dir: str | Path | None, resume_from: str | Path | None
 ) -> RunPlan:
     """Decide the run id, folder, budget and resume point (sharing them with DDP ranks)."""
     root = Path(config.checkpoint_dir)
@@ -100,6 +103,6 @@ def plan_run(
         else:
             folder = root / run_id
         os.environ[ENV_RUN_ID], os.environ[ENV_RUN_DIR] = run_id, str(folder)
-    steps = total_steps(config, n_train)
+    steps = total_steps(config, n_batches)
     warmup = round(config.warmup_ratio * steps)
     return RunPlan(run_id, folder, folder / "checkpoints", steps, warmup, resume)
