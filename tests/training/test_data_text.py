@@ -216,3 +216,22 @@ def test_regression_gives_float_targets_and_a_variance_yardstick() -> None:
         make_data([("a", "x"), ("b", "y")], fake_loaded("classification", num_labels=1), cfg)
     dl = DataLoader([{"input_ids": torch.zeros(3, dtype=torch.long), "labels": torch.tensor(1.0)}] * 2)
     assert make_data((dl, dl), fake_loaded(), cfg).kind == "regression"  # passthrough follows config.task
+
+
+def test_masks_do_not_depend_on_batching() -> None:
+    text = ["masks must not depend on how rows are grouped " * 10] * 12
+    sets_ = make_data(
+        text, fake_loaded("masked-lm", max_len=32), TrainingConfig(validation_split=0.0)
+    ).train.dataset  # type: ignore[attr-defined]
+    keys = list(range(3, 20))
+    together = sets_.__getitems__(keys)
+    alone = [sets_[k] for k in keys]
+    for j, item in enumerate(alone):
+        assert torch.equal(together["input_ids"][j], item["input_ids"])
+        assert torch.equal(together["labels"][j], item["labels"])
+
+
+def test_synthetic_batches_are_built_in_one_go_and_equal_row_by_row() -> None:
+    dataset = make_data("copy", fake_loaded()).train.dataset  # type: ignore[attr-defined]
+    together = dataset.__getitems__([4, 1, 7])
+    assert all(torch.equal(together["labels"][j], dataset[i]["labels"]) for j, i in enumerate([4, 1, 7]))

@@ -20,6 +20,10 @@ IGNORE = -100  # CrossEntropyLoss's ignore_index: no loss at this position
 Item = dict[str, torch.Tensor]
 
 
+class Batched(dict):  # type: ignore[type-arg]
+    """A batch a dataset built in one go (`__getitems__`); PadCollate passes it through untouched."""
+
+
 class AnswerSet(Dataset[Item]):
     """Fixed-length examples with labels only where `answer` is True (synthetic tasks, any LM kind)."""
 
@@ -30,10 +34,16 @@ class AnswerSet(Dataset[Item]):
         return int(self.ids.shape[0])
 
     def __getitem__(self, i: int) -> Item:
-        ids, answer = self.ids[i], self.answer[i]
-        labels = torch.where(answer, ids, torch.full_like(ids, IGNORE))
+        return self._rows(self.ids[i], self.answer[i])
+
+    def __getitems__(self, idx: list[int]) -> Batched:
+        """A whole batch in one indexing op (DataLoader calls this instead of one __getitem__ per row)."""
+        return Batched(self._rows(self.ids[idx], self.answer[idx]))
+
+    def _rows(self, ids: torch.Tensor, answer: torch.Tensor) -> Item:
+        labels = torch.where(answer, ids, IGNORE)
         if self.kind == "masked-lm":  # the answer is hidden from a bidirectional model
-            ids = torch.where(answer, torch.full_like(ids, self.mask_id), ids)
+            ids = torch.where(answer, self.mask_id, ids)
         return {"input_ids": ids, "labels": labels}
 
 
@@ -61,25 +71,47 @@ class MaskSpec:
     rate: float = 0.15  # BERT's masking rate
     seed: int = 0
 
+    @property
+    def special_tensor(self) -> torch.Tensor:
+        return torch.tensor(sorted(self.special_ids), dtype=torch.long)
 
-def mask_tokens(ids: torch.Tensor, spec: MaskSpec, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT masking of a (T,) sequence: 15 % chosen; of those 80 % MASK, 10 % random, 10 % kept.
 
-    At least one position is chosen whenever one can be, so no example is without a label.
+def _mix(x: torch.Tensor) -> torch.Tensor:
+    """A 31-bit integer hash (two multiply-xorshift rounds); int64 never overflows on the way."""
+    for _ in range(2):
+        x = ((x ^ (x >> 16)) * 0x45D9F3B) % _M31
+    return x ^ (x >> 16)
+
+
+_M31 = 2**31
+
+
+def _uniform(keys: torch.Tensor, width: int, salt: int) -> torch.Tensor:
+    """(B, width) numbers in [0, 1), a pure function of (key, position, salt): the same for a row alone
+    or inside any batch, which is what keeps masks identical across batch sizes, workers and resumes."""
+    pos = torch.arange(width, dtype=torch.long)
+    x = _mix(_mix(keys[:, None] % _M31 + salt * 7919) ^ pos[None, :])  # (B, T)
+    return _mix(x + salt).double() / _M31
+
+
+def mask_tokens(ids: torch.Tensor, keys: torch.Tensor, spec: MaskSpec) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking of (B, T) ids: 15 % chosen; of those 80 % MASK, 10 % random, 10 % kept.
+
+    `keys` (B,) identify each row (seed, epoch, example). A row with nothing chosen gets one position
+    whenever it has a maskable one, so no example is without a label.
     """
-    can = torch.tensor([int(t) not in spec.special_ids for t in ids.tolist()], dtype=torch.bool)
-    chosen = (torch.rand(ids.shape, generator=gen) < spec.rate) & can
-    if not chosen.any() and can.any():
-        idx = can.nonzero().flatten()
-        chosen[idx[int(torch.randint(len(idx), (1,), generator=gen))]] = True
-    labels = torch.where(chosen, ids, torch.full_like(ids, IGNORE))
-    roll = torch.rand(ids.shape, generator=gen)
-    replaced = ids.clone()
-    replaced[chosen & (roll < 0.8)] = spec.mask_id
-    randomised = chosen & (roll >= 0.8) & (roll < 0.9)
-    n_rand = int(randomised.sum())
-    pick = torch.randint(len(spec.random_ids), (n_rand,), generator=gen)
-    replaced[randomised] = spec.random_ids[pick]
+    special = spec.special_tensor
+    can = ~torch.isin(ids, special) if special.numel() else torch.ones_like(ids, dtype=torch.bool)
+    u_choose, u_roll, u_pick = (_uniform(keys, ids.shape[1], salt) for salt in (1, 2, 3))
+    chosen = (u_choose < spec.rate) & can
+    empty = ~chosen.any(1) & can.any(1)
+    if empty.any():
+        first = torch.where(can, u_choose, 2.0).argmin(1)  # the would-be-first pick among maskable ones
+        chosen[empty.nonzero().flatten(), first[empty]] = True
+    labels = torch.where(chosen, ids, IGNORE)
+    replaced = torch.where(chosen & (u_roll < 0.8), spec.mask_id, ids)
+    pick = spec.random_ids[(u_pick * len(spec.random_ids)).long().clamp(max=len(spec.random_ids) - 1)]
+    replaced = torch.where(chosen & (u_roll >= 0.8) & (u_roll < 0.9), pick, replaced)
     return replaced, labels
 
 
@@ -92,13 +124,23 @@ class MaskedBlocks(Dataset[Item]):
     def __len__(self) -> int:
         return len(self.seqs)
 
-    def __getitem__(self, key: int) -> Item:
-        n = len(self.seqs)
-        epoch, i = divmod(int(key), n)
+    def _key(self, key: int) -> tuple[int, int]:
+        epoch, i = divmod(int(key), len(self.seqs))
         # one stream per (seed, epoch, example): same mask on every rerun, a new one every epoch
-        gen = torch.Generator().manual_seed((self.spec.seed * 1_000_003 + epoch) * 10_000_019 + i)
-        ids, labels = mask_tokens(self.seqs[i], self.spec, gen)
-        return {"input_ids": ids, "labels": labels}
+        return (self.spec.seed * 1_000_003 + epoch) * 10_000_019 + i, i
+
+    def __getitem__(self, key: int) -> Item:
+        k, i = self._key(key)
+        ids, labels = mask_tokens(self.seqs[i][None, :], torch.tensor([k]), self.spec)
+        return {"input_ids": ids[0], "labels": labels[0]}
+
+    def __getitems__(self, keys: list[int]) -> Batched | list[Item]:
+        pairs = [self._key(k) for k in keys]
+        seqs = [self.seqs[i] for _, i in pairs]
+        if any(s.shape != seqs[0].shape for s in seqs):
+            return [self[k] for k in keys]  # a short last block: the collate pads
+        ids, labels = mask_tokens(torch.stack(seqs), torch.tensor([k for k, _ in pairs]), self.spec)
+        return Batched({"input_ids": ids, "labels": labels})
 
 
 class LabelledTexts(Dataset[Item]):
@@ -127,7 +169,12 @@ class PadCollate:
     def __init__(self, pad_id: int, with_mask: bool = True) -> None:
         self.pad_id, self.with_mask = pad_id, with_mask
 
-    def __call__(self, items: list[Item]) -> dict[str, torch.Tensor]:
+    def __call__(self, items: list[Item] | Batched) -> dict[str, torch.Tensor]:
+        if isinstance(items, Batched):  # already stacked: equal lengths, nothing padded
+            stacked = dict(items)
+            if self.with_mask:  # every batch of a loader has the same keys
+                stacked["attention_mask"] = torch.ones_like(stacked["input_ids"])
+            return stacked
         lengths = [int(it["input_ids"].shape[0]) for it in items]
         width = max(lengths)
         batch: dict[str, Any] = {"input_ids": _pad([it["input_ids"] for it in items], width, self.pad_id)}
@@ -139,6 +186,8 @@ class PadCollate:
 
 
 def _pad(seqs: list[torch.Tensor], width: int, value: int) -> torch.Tensor:
+    if all(s.shape[0] == width for s in seqs):
+        return torch.stack(seqs)  # packed blocks: nothing to pad
     out = torch.full((len(seqs), width), value, dtype=torch.long)  # (B, T)
     for row, s in enumerate(seqs):
         out[row, : s.shape[0]] = s
