@@ -213,8 +213,11 @@ class TrainingConfig:
             cfg._extra = unknown
         return cfg
 
-    def save(self, path: str | Path) -> Path:
-        """Write JSON through the allow-list; refuse (ValueError naming the field) values that look secret."""
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write JSON through the allow-list; refuse (ValueError naming the field) values that look secret.
+
+        Without a path: `config_YYYYMMDD_HHMMSS.json` in the working folder (as the reference did).
+        """
         data = self.to_dict()
         data.update({k: v for k, v in self._extra.items() if k not in data})
         leaks = secret_problems(data)
@@ -224,7 +227,7 @@ class TrainingConfig:
                 f"Not saving: {names} look(s) like a key or token. Secrets belong in the environment "
                 "(WANDB_API_KEY, GITHUB_TOKEN) or `wandb login`, never in a config; remove it and save again."
             )
-        out = Path(path)
+        out = Path(path) if path is not None else Path(datetime.now().strftime("config_%Y%m%d_%H%M%S.json"))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         return out
@@ -263,6 +266,12 @@ class ConfigDiff:
 
     def __bool__(self) -> bool:
         return bool(self.changed or self.added or self.removed)
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        """diff["changed"] etc., as the reference's dict result allowed."""
+        if key not in ("changed", "added", "removed"):
+            raise KeyError(key)
+        return dict(getattr(self, key))
 
     def __str__(self) -> str:
         if not self:
