@@ -22,16 +22,22 @@ import numpy as np
 from tbwidgets.widgets._history import Histories
 
 # (figure title, y label, [(series key, legend label, colour)]); every x is the optimizer step
+# the titles name the colours: a legend box would sit on top of the curve it explains
 PANELS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
-    ("Loss", "loss", [("loss", "train", "#1f77b4"), ("val_loss", "validation", "#d62728")]),
     (
-        "Token accuracy",
+        "Loss: train (blue), validation (red dots)",
+        "loss",
+        [("loss", "train", "#1f77b4"), ("val_loss", "validation", "#d62728")],
+    ),
+    (
+        "Token accuracy: train (blue), validation (red dots)",
         "accuracy",
         [("accuracy", "train", "#1f77b4"), ("val_accuracy", "validation", "#d62728")],
     ),
     ("Learning rate", "lr", [("lr", "learning rate", "#2ca02c")]),
     ("Gradient norm (before clipping)", "grad norm", [("grad_norm", "gradient norm", "#9467bd")]),
 ]
+TICK_FORMATS = {"lr": ".1e"}  # 0.000519 in ".3g" is too wide for the margin
 SPARSE = {"val_loss", "val_accuracy"}  # a point every few hundred steps: draw markers too
 HOVER_DOTS = 40  # enough to read values anywhere on the curve, few enough to cost nothing
 DOTS_EVERY_S = 2.0  # the hover points lag the line by at most this; saves a message per tick
@@ -71,6 +77,7 @@ class Curves:
         self.log_toggle.observe(lambda change: self.set_log(bool(change["new"])), names="value")
         grid = [ipywidgets.HBox(self.figures[i : i + 2]) for i in (0, 2)]
         self.box = ipywidgets.VBox([ipywidgets.HBox([self.log_toggle]), *grid])
+        self.box.layout.display = "none"  # empty axes say nothing: shown with the first points
 
     def _figure(self, title: str, ylabel: str, series: list[tuple[str, str, str]]) -> Any:
         y_scale = bq.LinearScale()
@@ -91,25 +98,29 @@ class Curves:
                 scales={"x": self.x_scale, "y": y_scale},
                 colors=[colour],
                 labels=[label],
-                display_legend=len(series) > 1,
                 marker="circle" if key in SPARSE else None,
-                marker_size=16,
+                marker_size=28,
                 stroke_width=1.5,
             )
             marks.append(mark)
             self.lines.append(_Line(key, mark, dots if not marks[:-1] else None))
         marks.append(dots)
-        if title == "Loss":
+        if ylabel == "loss":
             self._loss_marks = marks
         axes = [
             bq.Axis(scale=self.x_scale, label="optimizer step", tick_format="d", num_ticks=5),
-            bq.Axis(scale=y_scale, label=ylabel, tick_format=".3g", num_ticks=5, **_VERTICAL),
+            bq.Axis(
+                scale=y_scale,
+                label=ylabel,
+                tick_format=TICK_FORMATS.get(ylabel, ".3g"),
+                num_ticks=5,
+                label_offset="52px",
+                **_VERTICAL,
+            ),
         ]
         layout = ipywidgets.Layout(width="50%", min_width="280px", height="240px")
-        margin = {"top": 30, "bottom": 40, "left": 60, "right": 15}
-        return bq.Figure(
-            marks=marks, axes=axes, title=title, layout=layout, fig_margin=margin, legend_location="top-right"
-        )
+        margin = {"top": 30, "bottom": 40, "left": 66, "right": 15}
+        return bq.Figure(marks=marks, axes=axes, title=title, layout=layout, fig_margin=margin)
 
     def set_log(self, log: bool) -> None:
         """Swap the loss figure's y scale (a LogScale needs positive values: losses are)."""
@@ -127,6 +138,9 @@ class Curves:
         send (a byte budget for long runs); `force` sends every changed series (the end of a run).
         """
         sent = 0
+        if self.box.layout.display == "none" and any(self.histories.series(k.key).count for k in self.lines):
+            self.box.layout.display = ""
+            sent += 1
         for line in self.lines:
             hist = self.histories.series(line.key)
             if hist.version == line.sent_version:
@@ -146,6 +160,8 @@ class Curves:
 
     def reset_sent(self) -> None:
         """After the histories were cleared or truncated: the next push resends every series."""
+        if not any(self.histories.series(k.key).count for k in self.lines):
+            self.box.layout.display = "none"
         for line in self.lines:
             line.sent_version, line.sent_points, line.dots_at = -1, 0, 0.0
 

@@ -66,15 +66,17 @@ class DataPicker:
         self.tokenizer_note = ipywidgets.HTML(_tokenizer_text(tokenizer))
         self._upload_dir = upload_dir
         self._parts = {
-            "task": ipywidgets.HBox([self.task, self.expected]),
+            "task": self.task,
             "file": self.path,
             "upload": self.upload,
             "dataset": self.dataset,
         }
         label = ipywidgets.Label("data", layout=_w("190px"))
-        self.box = ipywidgets.VBox(
-            [ipywidgets.HBox([label, self.kind, *self._parts.values()]), self.tokenizer_note]
-        )
+        # the yardstick gets its own full-width line: squeezed beside the dropdowns it wrapped into a column
+        self.expected.layout = ipywidgets.Layout(margin="0 0 0 194px")
+        self.tokenizer_note.layout = ipywidgets.Layout(margin="0 0 0 194px")
+        row = ipywidgets.HBox([label, self.kind, *self._parts.values()])
+        self.box = ipywidgets.VBox([row, self.expected, self.tokenizer_note])
         self.kind.observe(lambda _c: self._show(), names="value")
         self.task.observe(lambda _c: self._describe_task(), names="value")
         self._show()
@@ -91,6 +93,7 @@ class DataPicker:
     def _show(self) -> None:
         for kind, part in self._parts.items():
             part.layout.display = "" if kind == self.kind.value else "none"
+        self.expected.layout.display = "" if self.kind.value == "task" else "none"
 
     def _describe_task(self) -> None:
         text = self.tasks.get(self.task.value, "")
@@ -154,4 +157,6 @@ def _tokenizer_text(tokenizer: Any) -> str:
 
 
 def _w(width: str) -> Any:
-    return ipywidgets.Layout(width=width)
+    return ipywidgets.Layout(
+        width=width, flex="0 0 auto"
+    )  # fixed: the task's long yardstick text wraps instead

@@ -26,7 +26,7 @@ class FieldRow:
         self.type: str = str(info.get("type", ""))
         self.default = info.get("default")
         choices = info.get("choices")
-        layout = ipywidgets.Layout(width=_INPUT_W)
+        layout = ipywidgets.Layout(width=_INPUT_W, flex="0 0 auto")  # a long help text must not squeeze it
         if choices:
             self.input: Any = ipywidgets.Dropdown(options=[str(c) for c in choices], layout=layout)
         elif self.type == "bool":
@@ -38,7 +38,9 @@ class FieldRow:
         help_text = html.escape(str(info.get("help", "")))
         self.help = ipywidgets.HTML(f"<span style='color:#666'>{help_text} <i>Default: {default}.</i></span>")
         self.problem = ipywidgets.HTML("", layout=ipywidgets.Layout(display="none"))
-        label = ipywidgets.Label(self.name.replace("_", " "), layout=ipywidgets.Layout(width=_LABEL_W))
+        label = ipywidgets.Label(
+            self.name.replace("_", " "), layout=ipywidgets.Layout(width=_LABEL_W, flex="0 0 auto")
+        )
         self.box = ipywidgets.VBox([ipywidgets.HBox([label, self.input, self.help]), self.problem])
 
     def set(self, value: Any) -> None:

@@ -90,6 +90,7 @@ class Buttons:
         self.stop = ipywidgets.Button(description="Stop", icon="stop", disabled=True)
         self.resume = ipywidgets.Button(description="Resume", icon="forward", disabled=True)
         for button, action in ((self.train, train), (self.stop, stop), (self.resume, resume)):
+            button.add_class(f"tbw-train-{button.description.lower()}")  # for tests and users' CSS
             click = guarded(action, self.problems)
             button.on_click(lambda _b, click=click: click())
         self.box = ipywidgets.VBox(
@@ -121,7 +122,8 @@ def state_line(s: RunState, with_speed: bool = True) -> str:
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+    whole = round(seconds)  # round first: 299.7 s is "5 min 00 s", not "4 min 60 s"
+    return f"{whole} s" if whole < 90 else f"{whole // 60} min {whole % 60:02d} s"
 
 
 class Status:

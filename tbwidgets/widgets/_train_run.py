@@ -49,13 +49,14 @@ class RunState:
     result: Any = None  # the TrainingResult of the last run that did not fail
     seq: int = 0  # bumps on every change the view must redraw beyond the curves
 
+    step_s: float = 0.0  # seconds per step, a moving average (the first steps are slow warm-up)
+    last_step_at: float = 0.0
+
     def eta_s(self) -> float | None:
-        """Seconds left at this run's average pace so far, or None before two steps."""
-        done = self.step - self.start_step
-        if self.state != RUNNING or done < 2 or not self.total_steps:
+        """Seconds left at the recent pace, or None before the pace is known."""
+        if self.state != RUNNING or not self.step_s or not self.total_steps:
             return None
-        pace = (time.monotonic() - self.started_at) / done
-        return max(0.0, (self.total_steps - self.step) * pace)
+        return max(0.0, (self.total_steps - self.step) * self.step_s)
 
 
 class TrainRun:
@@ -134,7 +135,11 @@ class TrainRun:
             self.histories.record(event.step, dict(event.metrics))
             with self.lock:
                 s = self.state
-                s.step, s.epoch = event.step, event.epoch
+                now = time.monotonic()
+                if s.last_step_at and event.step > s.step:
+                    dt = (now - s.last_step_at) / (event.step - s.step)
+                    s.step_s = dt if not s.step_s else 0.9 * s.step_s + 0.1 * dt  # ~ the last 10 steps
+                s.step, s.epoch, s.last_step_at = event.step, event.epoch, now
                 s.tokens_per_s = float(event.metrics.get("tokens_per_s", s.tokens_per_s) or 0.0)
             return
         if kind == "ValidationMetrics":

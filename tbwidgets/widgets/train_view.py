@@ -23,6 +23,7 @@ from tbwidgets.widgets._train_run import ACTIVE, FAILED, STOPPED, TrainRun
 # A series is resent once it gained 2 % new points: early on that is every tick, on a 10,000-step
 # run it bounds the bytes sent (benchmarks/live_curves.py) while the progress line stays live
 MIN_GROWTH = 0.02
+FIGURE_NAMES = ("loss", "accuracy", "lr", "grad-norm")
 
 
 class TrainView:
@@ -52,6 +53,12 @@ class TrainView:
              self.curves.box, self.checkpoints.box, self.results.box],
             layout=ipywidgets.Layout(width="100%", padding="0 4px"),
         )  # fmt: skip
+        # classes name the parts for the browser tests (and for users' own CSS)
+        for widget, name in ((self.box, "tbw-train"), (self.status.line, "tbw-train-status"),
+                             (self.checkpoints.box, "tbw-train-checkpoints"), (self.results.box, "tbw-train-results")):  # fmt: skip
+            widget.add_class(name)
+        for figure, name in zip(self.curves.figures, FIGURE_NAMES, strict=True):
+            figure.add_class(f"tbw-curve-{name}")
         self._refresh_buttons()
 
     # -- control (main thread, or the front end's click handler) -------------------------------------
@@ -157,7 +164,7 @@ class TrainView:
     def save_png(self) -> None:
         path = Path(self.run.snapshot().out_dir or ".") / "curves.png"
         panels.curves_png(panels.history_frame(self.result, self.histories), path)
-        for figure, name in zip(self.curves.figures, ("loss", "accuracy", "lr", "grad-norm"), strict=True):
+        for figure, name in zip(self.curves.figures, FIGURE_NAMES, strict=True):
             figure.save_png(f"tbwidgets-{name}.png")  # the browser downloads what it drew
         self.status.note(f"Saved {path}; the browser downloads each figure as PNG.")
 
