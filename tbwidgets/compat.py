@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from tbwidgets._compat_training import MetricsTracker, test_fine_tuning
 from tbwidgets.core.check import Check
 from tbwidgets.core.result import CheckResult
 from tbwidgets.loading.model import LoadedModel
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
     from tbwidgets.core.report import Report
 
 __all__ = [
+    "MetricsTracker",
     "TrainingConfig",
     "compare_configs",
     "run_all_tier1_tests",
     "set_random_seed",
+    "test_fine_tuning",
     "test_gradient_flow",
     "test_inference_speed",
     "test_memory_footprint",

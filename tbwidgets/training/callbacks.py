@@ -78,8 +78,10 @@ def _number(x: Any) -> float:
     return float(x.item()) if isinstance(x, torch.Tensor) else float(x)
 
 
-def step_metrics(acc: StepAccumulator, seconds: float) -> tuple[dict[str, float], int]:
-    """Plain floats from one step's sums (this is where the GPU is synced) and the tokens it saw."""
+def step_metrics(acc: StepAccumulator, seconds: float, kind: str = "") -> tuple[dict[str, float], int]:
+    """Plain floats from one step's sums (this is where the GPU is synced) and the tokens it saw.
+
+    Regression reports its MSE as the loss; accuracy and perplexity are NaN there (they mean nothing)."""
     loss = _number(acc.loss_sum) / max(1, acc.n_micro)
     targets, tokens = _number(acc.n_targets), int(_number(acc.n_tokens))
     metrics = {
@@ -88,7 +90,7 @@ def step_metrics(acc: StepAccumulator, seconds: float) -> tuple[dict[str, float]
         "lr": acc.lr,
         "grad_norm": _number(acc.grad_norm) if acc.grad_norm is not None else math.nan,
         "tokens_per_s": tokens / seconds if seconds > 0 else math.nan,
-        "perplexity": perplexity(loss),
+        "perplexity": perplexity(loss) if kind != "regression" else math.nan,
         "step_time_s": seconds,
         **acc.extra,
     }
@@ -106,6 +108,7 @@ class StepEvents(L.Callback):
         self.state, self.lag = state, lag
         self._pending: tuple[int, int, StepAccumulator, float] | None = None
         self._t_last = 0.0
+        self.kind = ""
 
     def on_train_start(self, trainer: L.Trainer, pl_module: Any) -> None:
         self.state.step = trainer.global_step
@@ -122,6 +125,7 @@ class StepEvents(L.Callback):
         acc, module.train_acc = module.train_acc, StepAccumulator()
         if torch.cuda.is_available() and module.device.type == "cuda":
             acc.extra["cuda_peak_memory_mb"] = torch.cuda.max_memory_allocated(module.device) / 2**20
+        self.kind = module.kind
         record = (self.state.step, self.state.epoch, acc, now - self._t_last)
         self._t_last = now
         if self.lag:
@@ -139,7 +143,7 @@ class StepEvents(L.Callback):
         self.flush(trainer)
 
     def _publish(self, trainer: L.Trainer, step: int, epoch: int, acc: StepAccumulator, dt: float) -> None:
-        metrics, tokens = step_metrics(acc, dt)
+        metrics, tokens = step_metrics(acc, dt, self.kind)
         if trainer.world_size > 1:  # every rank trained a batch this big: report the total throughput
             metrics["tokens_per_s"] *= trainer.world_size
             tokens *= trainer.world_size
@@ -198,7 +202,7 @@ class PeriodicValidation(L.Callback):
         metrics = {
             "val_loss": loss,
             "val_accuracy": correct / targets if targets > 0 else math.nan,
-            "val_perplexity": perplexity(loss),
+            "val_perplexity": perplexity(loss) if module.kind != "regression" else math.nan,
         }
         self.state.last_val, self.state.last_val_step = metrics, self.state.step
         self.events._t_last += time.perf_counter() - t0  # validation time is not training time

@@ -131,8 +131,6 @@ class Engine:
         trainer = make_trainer(
             self.config, self.plan.total_steps, self._callbacks(on_cuda, stop), str(self.plan.out_dir)
         )
-        if hasattr(self.data.train, "lookahead"):
-            self.data.train.lookahead = 1  # Lightning's fetcher holds one batch ahead of the step
         ckpt = str(self.plan.resume_from) if self.plan.resume_from else None
         with relay or contextlib.nullcontext(), users_rng_kept(), ctrl_c_stops(self.stop):
             try:

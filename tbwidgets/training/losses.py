@@ -72,6 +72,23 @@ def classification_stats(
     return _token_stats(logits, labels)
 
 
+def regression_stats(
+    logits: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor | None
+) -> tuple[torch.Tensor, ...]:
+    """MSE (in float32) of one score per sequence; "correct" is NaN: accuracy means nothing here."""
+    if logits.dim() == 3:  # (B, T, 1): the score at each sequence's last real token
+        last = (
+            attention_mask.long().sum(1).clamp(min=1) - 1
+            if attention_mask is not None
+            else torch.full((logits.shape[0],), logits.shape[1] - 1, device=logits.device)
+        )
+        logits = logits[torch.arange(logits.shape[0], device=logits.device), last]
+    scores = logits.reshape(logits.shape[0], -1)[:, 0].float()  # (B,)
+    loss = F.mse_loss(scores, labels.float().reshape(-1))
+    n = torch.tensor(labels.shape[0], device=labels.device)
+    return loss, n, torch.tensor(math.nan, device=labels.device)
+
+
 def batch_stats(kind: str, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> BatchStats:
     """Loss, target count and correct count for one batch of the given task kind."""
     labels = batch["labels"]
@@ -82,8 +99,12 @@ def batch_stats(kind: str, logits: torch.Tensor, batch: dict[str, torch.Tensor])
         loss, n, correct = masked_lm_stats(logits, labels)
     elif kind == "classification":
         loss, n, correct = classification_stats(logits, labels, mask)
+    elif kind == "regression":
+        loss, n, correct = regression_stats(logits, labels, mask)
     else:
-        raise ValueError(f"unknown task kind {kind!r}; expected causal-lm, masked-lm or classification")
+        raise ValueError(
+            f"unknown task kind {kind!r}; expected causal-lm, masked-lm, classification or regression"
+        )
     ids = batch["input_ids"]
     # A tensor, not int(): converting here would sync with the GPU on every micro-batch.
     n_tokens = mask.sum() if mask is not None else ids.numel()
