@@ -1,10 +1,11 @@
-"""Can the built-in example learn `copy` on a CPU, and does the `random` control stay at chance?
+"""Can the built-in example learn `copy` on a CPU, does the `random` control stay at chance, and do
+planted bugs (attention that sees the future, attention that never learns) show?
 
 A plain PyTorch loop (no Lightning) over `make_data`'s loaders: AdamW, linear warmup then cosine,
 clipping at 1.0, the shifted cross-entropy on answer positions only. Prints validation answer accuracy
-every 50 steps and the first step at which it passed 90 %, side by side for each task.
+(teacher-forced, and generated greedily from the question) every 50 steps, side by side per run.
 
-    python benchmarks/copy_learning.py [--steps 400] [--tasks copy,random] [--lr 1e-3]
+    python benchmarks/copy_learning.py [--steps 400] [--runs copy,random,copy:leak,copy:detach] [--lr 1e-3]
 """
 
 from __future__ import annotations
@@ -15,28 +16,42 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 import tbwidgets
 from tbwidgets.training.config import TrainingConfig
 from tbwidgets.training.data import make_data
+from tbwidgets.training.data.evaluate import answer_accuracy
 from tbwidgets.training.seed import set_random_seed
 
 
-def answer_accuracy(adapter: object, loader: object) -> float:
-    hits = total = 0
-    with torch.no_grad():
-        for batch in loader:  # type: ignore[attr-defined]
-            logits = adapter(batch["input_ids"])  # type: ignore[operator]  # (B, T, V)
-            pred, labels = logits[:, :-1].argmax(-1), batch["labels"][:, 1:]
-            keep = labels != -100
-            hits += int((pred[keep] == labels[keep]).sum())
-            total += int(keep.sum())
-    return hits / max(total, 1)
+def plant(model: nn.Module, bug: str) -> None:
+    """leak: attention also sees later positions; detach: attention output cut from the gradient."""
+    for block in model.blocks:  # type: ignore[attr-defined]
+        attn = block.attn
+        if bug == "leak":
+
+            def leaky(x: torch.Tensor, attn: nn.Module = attn) -> torch.Tensor:
+                B, T, C = x.shape
+                q, k, v = (
+                    t.view(B, T, attn.n_heads, C // attn.n_heads).transpose(1, 2)
+                    for t in attn.qkv(x).split(C, 2)
+                )
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=False)  # the planted bug
+                return attn.proj(y.transpose(1, 2).reshape(B, T, C))
+
+            attn.forward = leaky
+        elif bug == "detach":
+            original = attn.forward
+            attn.forward = lambda x, original=original: original(x).detach()
 
 
-def run(task: str, steps: int, lr: float, seed: int) -> list[tuple[int, float, float, float]]:
+def run(spec: str, steps: int, lr: float, seed: int) -> list[tuple[int, float, float, float, float]]:
+    task, _, bug = spec.partition(":")
     set_random_seed(seed)
     loaded = tbwidgets.load_model()
+    if bug:
+        plant(loaded.module, bug)
     cfg = TrainingConfig(learning_rate=lr, max_steps=steps, random_seed=seed)
     data = make_data(task, loaded, cfg)
     model = loaded.module
@@ -69,8 +84,9 @@ def run(task: str, steps: int, lr: float, seed: int) -> list[tuple[int, float, f
             step += 1
             if step % 50 == 0 or step == steps:
                 model.eval()
-                acc = answer_accuracy(loaded.adapter, data.val)
-                rows.append((step, time.perf_counter() - start, float(loss), acc))
+                forced = answer_accuracy(loaded.adapter, data.val)
+                generated = answer_accuracy(loaded.adapter, data.val, generate=True, max_batches=8)
+                rows.append((step, time.perf_counter() - start, float(loss.detach()), forced, generated))
             if step >= steps:
                 break
     return rows
@@ -79,21 +95,28 @@ def run(task: str, steps: int, lr: float, seed: int) -> list[tuple[int, float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=400)
-    parser.add_argument("--tasks", default="copy,random")
+    parser.add_argument("--runs", default="copy,random,copy:leak,copy:detach")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {t: run(t, args.steps, args.lr, args.seed) for t in args.tasks.split(",")}
-    tasks = list(results)
-    print("step | " + " | ".join(f"{t}: loss, val answer acc, s" for t in tasks))
-    for i in range(len(results[tasks[0]])):
-        cells = [f"{results[t][i][2]:.3f}, {results[t][i][3]:6.1%}, {results[t][i][1]:5.1f}" for t in tasks]
-        print(f"{results[tasks[0]][i][0]:4d} | " + " | ".join(cells))
-    for t in tasks:
-        first = next(((s, sec) for s, sec, _, acc in results[t] if acc > 0.9), None)
-        print(f"{t}: first > 90 % at " + (f"step {first[0]} ({first[1]:.1f} s)" if first else "never"))
+    results = {r: run(r, args.steps, args.lr, args.seed) for r in args.runs.split(",")}
+    runs = list(results)
+    print("val answer accuracy, teacher-forced / generated (train loss, seconds)")
+    print("step | " + " | ".join(f"{r:>28}" for r in runs))
+    for i in range(len(results[runs[0]])):
+        cells = [
+            f"{results[r][i][3]:6.1%} / {results[r][i][4]:6.1%} ({results[r][i][2]:.2f}, {results[r][i][1]:4.0f}s)"
+            for r in runs
+        ]
+        print(f"{results[runs[0]][i][0]:4d} | " + " | ".join(f"{c:>28}" for c in cells))
+    for r in runs:
+        first = next(((s, sec) for s, sec, _, _, gen in results[r] if gen > 0.9), None)
+        print(
+            f"{r}: generated accuracy first > 90 % at "
+            + (f"step {first[0]} ({first[1]:.1f} s)" if first else "never")
+        )
 
 
 if __name__ == "__main__":
