@@ -6,6 +6,13 @@ clipping at 1.0, the shifted cross-entropy on answer positions only. Prints vali
 (teacher-forced, and generated greedily from the question) every 50 steps, side by side per run.
 
     python benchmarks/copy_learning.py [--steps 400] [--runs copy,random,copy:leak,copy:detach] [--lr 1e-3]
+
+Measured (2-core VM shared with other jobs, 1 thread, --steps 300, seed 0), teacher-forced / generated:
+    copy           6 % → 44 % @150 → 98.6 % / 98.4 % @200 → 100 % @250
+    random         5.8–6.8 % throughout (chance 6.25 %)
+    copy:leak      97.7 % / 93.1 % @150, 100 % @200: the future is not needed to copy, so it learns faster
+    copy:detach    5.1–6.6 % throughout: attention that never learns cannot copy
+    random:leak    40.1 % / 6.6 % @300: only a leak lifts the control above chance, and only teacher-forced
 """
 
 from __future__ import annotations

@@ -218,7 +218,8 @@ def secret_problems(data: Mapping[str, Any], check: Callable[[str], bool] = look
             p.append(
                 (
                     name,
-                    "looks like a key or token; secrets come from the environment or `wandb login`, never a config.",
+                    "looks like a key or token; secrets come from the environment or `wandb login`, never a config "
+                    "(a 40-character hex run of a git commit id matches a W&B key too: shorten it).",
                 )
             )
     return p
