@@ -40,7 +40,7 @@ PANELS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
 TICK_FORMATS = {"lr": ".1e"}  # 0.000519 in ".3g" is too wide for the margin
 SPARSE = {"val_loss", "val_accuracy"}  # a point every few hundred steps: draw markers too
 HOVER_DOTS = 40  # enough to read values anywhere on the curve, few enough to cost nothing
-DOTS_EVERY_S = 2.0  # the hover points lag the line by at most this; saves a message per tick
+DOTS_EVERY_S = 5.0  # the hover points may lag the line this much; saves messages and bytes
 
 
 # bqplot 0.13 places an axis by `side` alone; 0.12 (Colab) also wants `orientation`

@@ -32,7 +32,11 @@ class MinMaxHistory:
             raise ValueError("buckets must be at least 2")
         self.buckets = buckets
         self.width = 1  # steps per bucket; doubles on each merge
-        self._b: list[list[float]] = []
+        # closed buckets live in a numpy array (arrays() reads them without a Python loop); the open
+        # one is a plain list, so the per-step append touches no numpy scalar
+        self._closed = np.empty((buckets + 1, 5))
+        self._n = 0
+        self._open: list[float] | None = None
         self._last: tuple[float, float] | None = None
         self._lock = threading.Lock()
         self.count = 0  # finite points appended
@@ -48,50 +52,55 @@ class MinMaxHistory:
             self.count += 1
             self.version += 1
             self._last = (x, y)
-            b = self._b
-            if b and b[-1][4] < self.width:
-                c = b[-1]
+            c = self._open
+            if c is not None and c[4] < self.width:
                 if y < c[1]:
                     c[0], c[1] = x, y
                 if y > c[3]:
                     c[2], c[3] = x, y
                 c[4] += 1
                 return
-            b.append([x, y, x, y, 1])
-            if len(b) > self.buckets:
-                self._merge()
+            if c is not None:
+                self._close(c)
+            self._open = [x, y, x, y, 1]
+
+    def _close(self, bucket: list[float]) -> None:
+        self._closed[self._n] = bucket
+        self._n += 1
+        if self._n + 1 > self.buckets:  # with the open bucket, one too many: merge neighbours
+            self._merge()
 
     def _merge(self) -> None:
-        # pairwise: min of the two minima, max of the two maxima; an odd last bucket stays as it is
-        b = self._b
-        merged = []
-        for a, c in zip(b[0::2], b[1::2], strict=False):
-            lo = a if a[1] <= c[1] else c
-            hi = a if a[3] >= c[3] else c
-            merged.append([lo[0], lo[1], hi[2], hi[3], a[4] + c[4]])
-        if len(b) % 2:
-            merged.append(b[-1])
-        self._b = merged
+        # pairwise: the lower minimum and the higher maximum (with their steps); an odd last bucket stays
+        n = self._n
+        pairs = n // 2
+        a, c = self._closed[0 : 2 * pairs : 2], self._closed[1 : 2 * pairs : 2]
+        lo = np.where((a[:, 1] <= c[:, 1])[:, None], a[:, 0:2], c[:, 0:2])
+        hi = np.where((a[:, 3] >= c[:, 3])[:, None], a[:, 2:4], c[:, 2:4])
+        merged = np.column_stack([lo, hi, a[:, 4] + c[:, 4]])
+        if n % 2:
+            merged = np.vstack([merged, self._closed[n - 1 : n]])
+        self._closed[: len(merged)] = merged
+        self._n = len(merged)
         self.width *= 2
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) as float32, x ascending: each bucket's min and max in step order, then the newest point."""
         with self._lock:
-            if not self._b:
+            if self._open is None:
                 return np.zeros(0, np.float32), np.zeros(0, np.float32)
-            a = np.asarray(self._b, dtype=np.float64)  # (n, 5)
+            a = np.vstack([self._closed[: self._n], np.asarray(self._open)[None, :]])  # (n, 5), a copy
             last = self._last
         lo_first = a[:, 0] <= a[:, 2]
         pairs = np.empty((len(a), 2, 2))
         pairs[:, 0] = np.where(lo_first[:, None], a[:, 0:2], a[:, 2:4])
         pairs[:, 1] = np.where(lo_first[:, None], a[:, 2:4], a[:, 0:2])
-        pts = pairs.reshape(-1, 2)
         # a bucket with one point (or min and max at one step) would repeat it: drop the copy
-        keep = np.ones(len(pts), bool)
-        keep[1::2] = (pairs[:, 0] != pairs[:, 1]).any(axis=1)
-        pts = pts[keep]
+        keep = np.ones((len(a), 2), bool)
+        keep[:, 1] = (pairs[:, 0] != pairs[:, 1]).any(axis=1)
+        pts = pairs[keep]
         if last is not None and (pts[-1, 0] != last[0] or pts[-1, 1] != last[1]):
-            pts = np.vstack([pts, np.asarray(last)[None, :]])
+            pts = np.concatenate([pts, np.asarray([last])])
         return pts[:, 0].astype(np.float32), pts[:, 1].astype(np.float32)
 
     @property
@@ -101,8 +110,8 @@ class MinMaxHistory:
             return self._last
 
     def __len__(self) -> int:
-        with self._lock:
-            return sum(1 if c[0] == c[2] and c[1] == c[3] else 2 for c in self._b) if self._b else 0
+        """Points `arrays()` returns."""
+        return len(self.arrays()[0])
 
 
 class Histories:

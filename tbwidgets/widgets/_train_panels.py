@@ -145,7 +145,8 @@ class Status:
         fraction = min(1.0, s.step / s.total_steps) if s.total_steps else 0.0
         problem = _problem_html(s.problem) if s.state == FAILED else ""
         sent = 0
-        for widget, value in ((self.line, line), (self.bar, round(fraction, 3)), (self.problem, problem)):
+        bar = round(fraction, 2)  # 1 % steps: at most 100 bar messages a run
+        for widget, value in ((self.line, line), (self.bar, bar), (self.problem, problem)):
             if widget.value != value:
                 widget.value = value
                 sent += 1
