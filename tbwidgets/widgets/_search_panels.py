@@ -13,6 +13,7 @@ from typing import Any
 import bqplot
 import ipywidgets
 
+from tbwidgets.widgets._curves import _VERTICAL
 from tbwidgets.widgets._search_record import SearchRecord, TrialRow
 
 STATE_COLOURS = {
@@ -23,7 +24,12 @@ STATE_COLOURS = {
     "stopped": "#616161",
     "waiting": "#616161",
 }
-SHORT = {"learning_rate": "learning rate", "batch_size": "batch", "warmup_ratio": "warmup", "weight_decay": "weight decay"}
+SHORT = {
+    "learning_rate": "learning rate",
+    "batch_size": "batch",
+    "warmup_ratio": "warmup",
+    "weight_decay": "weight decay",
+}
 MAX_CURVES = 12  # intermediate curves drawn: the newest trials (older ones only in the table)
 LABEL = ipywidgets.Layout(width="150px")
 NUMBER = ipywidgets.Layout(width="110px")
@@ -37,7 +43,7 @@ def _row(label: str, *widgets: Any, note: str = "") -> Any:
     parts = [ipywidgets.HTML(html.escape(label), layout=LABEL), *widgets]
     if note:
         parts.append(ipywidgets.HTML(f"<span style='color:#555'>{html.escape(note)}</span>"))
-    return ipywidgets.HBox(parts, layout=ipywidgets.Layout(align_items="center", gap="6px"))
+    return ipywidgets.HBox(parts, layout=ipywidgets.Layout(align_items="center"))
 
 
 class SpaceForm:
@@ -54,13 +60,31 @@ class SpaceForm:
         to = "to"
         self.box = ipywidgets.VBox(
             [
-                _row("Learning rate", self.lr[0], ipywidgets.HTML(to), self.lr[1], note="sampled on a log scale"),
+                _row(
+                    "Learning rate",
+                    self.lr[0],
+                    ipywidgets.HTML(to),
+                    self.lr[1],
+                    note="sampled on a log scale",
+                ),
                 _row("Batch sizes", self.batch, note="choices, comma-separated"),
-                _row("Warmup ratio", self.warmup[0], ipywidgets.HTML(to), self.warmup[1], note="share of the steps"),
-                _row("Weight decay", self.wd[0], ipywidgets.HTML(to), self.wd[1], note="sampled on a log scale"),
+                _row(
+                    "Warmup ratio",
+                    self.warmup[0],
+                    ipywidgets.HTML(to),
+                    self.warmup[1],
+                    note="share of the steps",
+                ),
+                _row(
+                    "Weight decay", self.wd[0], ipywidgets.HTML(to), self.wd[1], note="sampled on a log scale"
+                ),
                 _row("Trials", self.n_trials, note="each trains a fresh copy of the model"),
                 _row("Steps per trial", self.steps, note="validated 5 times, so bad trials are pruned early"),
-                _row("Data", self.data, note="a synthetic task (copy, reverse, …), a text file or a datasets name"),
+                _row(
+                    "Data",
+                    self.data,
+                    note="a synthetic task (copy, reverse, …), a text file or a datasets name",
+                ),
             ]
         )
 
@@ -85,7 +109,7 @@ class SpaceForm:
             validate_spec(spec)
         except ValueError as exc:
             problems.append(str(exc))
-        if not (0 <= self.warmup[0].value and self.warmup[1].value <= 1):
+        if not (self.warmup[0].value >= 0 and self.warmup[1].value <= 1):
             problems.append("Warmup ratio: a share of the steps, between 0 and 1.")
         return (None if problems else spec), problems
 
@@ -131,7 +155,7 @@ def trials_html(record: SearchRecord, best: int | None) -> str:
 
 def _figure(title: str, x_label: str, y_label: str, marks: list[Any], scales: dict[str, Any]) -> Any:
     axes = [bqplot.Axis(scale=scales["x"], label=x_label, tick_format="d"),
-            bqplot.Axis(scale=scales["y"], orientation="vertical", label=y_label, tick_format=".3g")]  # fmt: skip
+            bqplot.Axis(scale=scales["y"], label=y_label, tick_format=".3g", label_offset="48px", **_VERTICAL)]  # fmt: skip
     return bqplot.Figure(
         marks=marks, axes=axes, title=title, fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 16},
         layout=ipywidgets.Layout(width="50%", min_width="320px", height="300px"),
@@ -144,9 +168,15 @@ class SearchPlots:
     def __init__(self) -> None:
         hs = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
         tip = bqplot.Tooltip(fields=["x", "y"], labels=["trial", "val loss"], formats=["d", ".4g"])
-        self.done = bqplot.Scatter(x=[], y=[], scales=hs, colors=[STATE_COLOURS["complete"]], tooltip=tip, default_size=48)
-        self.pruned = bqplot.Scatter(x=[], y=[], scales=hs, colors=[STATE_COLOURS["pruned"]], default_size=32, marker="triangle-down")
-        self.best = bqplot.Lines(x=[], y=[], scales=hs, colors=["#212121"], line_style="dashed", interpolation="step-after")
+        self.done = bqplot.Scatter(
+            x=[], y=[], scales=hs, colors=[STATE_COLOURS["complete"]], tooltip=tip, default_size=48
+        )
+        self.pruned = bqplot.Scatter(
+            x=[], y=[], scales=hs, colors=[STATE_COLOURS["pruned"]], default_size=32, marker="triangle-down"
+        )
+        self.best = bqplot.Lines(
+            x=[], y=[], scales=hs, colors=["#212121"], line_style="dashed", interpolation="step-after"
+        )
         self.history = _figure("Optimisation history: complete (green), pruned (orange), best so far (dashed)",
                                "trial", "val loss", [self.done, self.pruned, self.best], hs)  # fmt: skip
         self.cs = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
@@ -155,7 +185,9 @@ class SearchPlots:
         self.lines: dict[int, Any] = {}
         self.history.add_class("tbw-search-history")
         self.curves.add_class("tbw-search-curves")
-        self.box = ipywidgets.HBox([self.history, self.curves], layout=ipywidgets.Layout(width="100%", flex_flow="row wrap"))
+        self.box = ipywidgets.HBox(
+            [self.history, self.curves], layout=ipywidgets.Layout(width="100%", flex_flow="row wrap")
+        )
 
     def show(self, record: SearchRecord) -> None:
         rows = sorted(record.trials.values(), key=lambda r: r.number)
@@ -185,7 +217,9 @@ class SearchPlots:
                 continue
             line = self.lines.get(r.number)
             if line is None:
-                line = self.lines[r.number] = bqplot.Lines(x=[], y=[], scales=self.cs, marker="circle", marker_size=16)
+                line = self.lines[r.number] = bqplot.Lines(
+                    x=[], y=[], scales=self.cs, marker="circle", marker_size=16
+                )
             width = 3 if r.state == "running" else 1.5
             with line.hold_sync():
                 line.x, line.y = [s for s, _ in r.curve], [v for _, v in r.curve]

@@ -31,7 +31,10 @@ def problem_of(exc: BaseException) -> Problem:
     cause = getattr(exc, "message", None) or getattr(exc, "cause", None) or f"{type(exc).__name__}: {exc}"
     if advice:
         return Problem(str(cause), str(advice))
-    return Problem(str(cause), "Check the settings above (data, space, steps); the widget stays usable, so fix and press again.")
+    return Problem(
+        str(cause),
+        "Check the settings above (data, space, steps); the widget stays usable, so fix and press again.",
+    )
 
 
 @dataclass
@@ -95,7 +98,9 @@ class SearchRecord(Record):
                 self.study_name, self.n_trials = event.study_name, event.n_trials
                 self.finished_before, self.run_dir = event.finished_before, event.run_dir
             elif name == "TrialStarted":
-                self.trials[event.number] = TrialRow(event.number, dict(event.params), retry_of=event.retry_of)
+                self.trials[event.number] = TrialRow(
+                    event.number, dict(event.params), retry_of=event.retry_of
+                )
             elif name == "TrialEvent":
                 self._training(event.number, event.event)
             elif name == "TrialFinished":

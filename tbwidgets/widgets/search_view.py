@@ -16,7 +16,16 @@ import ipywidgets
 
 from tbwidgets.widgets._curves import CurveTimer
 from tbwidgets.widgets._search_panels import SearchPlots, SpaceForm, trials_html
-from tbwidgets.widgets._search_record import ACTIVE, DONE, FAILED, IDLE, RUNNING, STOPPING, SearchRecord, problem_of
+from tbwidgets.widgets._search_record import (
+    ACTIVE,
+    DONE,
+    FAILED,
+    IDLE,
+    RUNNING,
+    STOPPING,
+    SearchRecord,
+    problem_of,
+)
 from tbwidgets.widgets._train_panels import Problems, guarded, heading
 
 PHASE_TEXT = {IDLE: "No search yet", RUNNING: "Searching", STOPPING: "Stopping after this optimizer step",
@@ -27,7 +36,9 @@ SEARCH_DEFAULTS: dict[str, Any] = {"checkpoint_every_n_steps": None, "keep_best"
 class SearchView:
     """The Search section. `host` is the ValidatorWidget; `train_view` receives the best parameters."""
 
-    def __init__(self, host: Any, *, train_view: Any = None, search: Any = None, interval: float = 0.25) -> None:
+    def __init__(
+        self, host: Any, *, train_view: Any = None, search: Any = None, interval: float = 0.25
+    ) -> None:
         self.host, self.train_view, self.interval = host, train_view, interval
         self._search = search  # the engine's search(); injectable for tests of failures
         self.form = SpaceForm()
@@ -53,28 +64,47 @@ class SearchView:
             "(Optuna TPE); trials whose validation loss trails the median are pruned early. The study is kept in "
             "a SQLite file in the run folder, so a search started again with the same name resumes.</div>"
         )
-        buttons = ipywidgets.HBox([self.start_button, self.stop_button, self.best_button], layout=ipywidgets.Layout(gap="6px"))
+        buttons = ipywidgets.HBox([self.start_button, self.stop_button, self.best_button])
         self.box = ipywidgets.VBox(
-            [heading("Search"), intro, self.form.box, buttons, self.problems.html, self.status, self.table, self.plots.box],
+            [
+                heading("Search"),
+                intro,
+                self.form.box,
+                buttons,
+                self.problems.html,
+                self.status,
+                self.table,
+                self.plots.box,
+            ],
             layout=ipywidgets.Layout(width="100%", padding="0 4px", margin="16px 0 0 0"),
         )
-        for widget, name in ((self.box, "tbw-search"), (self.status, "tbw-search-status"), (self.table, "tbw-search-trials")):
+        for widget, name in (
+            (self.box, "tbw-search"),
+            (self.status, "tbw-search-status"),
+            (self.table, "tbw-search-trials"),
+        ):
             widget.add_class(name)
         self.plots.box.layout.display = "none"  # shown once the first trial reports
 
     # -- control ------------------------------------------------------------------------------------
-    def start(self, data: Any = None, *, n_trials: int | None = None, space: Any = None, config: Any = None) -> None:
+    def start(
+        self, data: Any = None, *, n_trials: int | None = None, space: Any = None, config: Any = None
+    ) -> None:
         """Start a search on the loaded model; arguments given in code override the form."""
         if self.active:
             raise RuntimeError("A search is running: press Stop first, or wait for it to finish.")
         loaded = getattr(self.host, "loaded", None)
         if loaded is None:
-            raise RuntimeError("No model is loaded: load one in the header first (or wait until loading finished).")
+            raise RuntimeError(
+                "No model is loaded: load one in the header first (or wait until loading finished)."
+            )
         if getattr(self.host, "busy", False):
             raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
         run = getattr(getattr(self.train_view, "run", None), "active", False)
         if run:
-            raise RuntimeError("The Train section is training: stop it first (both would share the CPU or GPU).")
+            raise RuntimeError(
+                "The Train section is training: stop it first (both would share the CPU or GPU)."
+            )
         spec, problems = self.form.space()
         if space is None and problems:
             raise ValueError("The search space has problems: " + " ".join(problems))
@@ -82,7 +112,12 @@ class SearchView:
         self._config = self._base_config(config)
         self.record = SearchRecord(threading.Event())
         self.record.set_phase(RUNNING)
-        args = (loaded, self._data, space if space is not None else spec, n_trials or self.form.n_trials.value)
+        args = (
+            loaded,
+            self._data,
+            space if space is not None else spec,
+            n_trials or self.form.n_trials.value,
+        )
         self._thread = threading.Thread(target=self._work, args=args, name="tbwidgets-search", daemon=True)
         self._thread.start()
         self._start_timer()
@@ -143,12 +178,18 @@ class SearchView:
 
         result = self.result
         if result is None or not result.best_params:
-            raise RuntimeError("No trial has completed yet: run the search until at least one trial is complete.")
+            raise RuntimeError(
+                "No trial has completed yet: run the search until at least one trial is complete."
+            )
         if self.train_view is None:
-            raise RuntimeError("The Train section is not available here: call result.train_best() in code instead.")
+            raise RuntimeError(
+                "The Train section is not available here: call result.train_best() in code instead."
+            )
         changes, extra = split_values(result.best_params)
         if extra:
-            raise RuntimeError(f"The best parameters include model values {sorted(extra)}: use result.train_best() in code.")
+            raise RuntimeError(
+                f"The best parameters include model values {sorted(extra)}: use result.train_best() in code."
+            )
         form_cfg, problems = self.train_view.form.config()
         base = form_cfg if form_cfg is not None and not problems else self._config
         self.train_view.train(data=self._data, config=base.replace(**changes))
@@ -180,10 +221,15 @@ class SearchView:
         self.best_button.disabled = running or snap.result is None or not snap.result.best_params
 
     def _status_html(self, snap: SearchRecord) -> str:
-        counts = {s: sum(r.state == s for r in snap.trials.values()) for s in ("complete", "pruned", "failed", "stopped")}
+        counts = {
+            s: sum(r.state == s for r in snap.trials.values())
+            for s in ("complete", "pruned", "failed", "stopped")
+        }
         parts = [f"<b>{PHASE_TEXT.get(snap.phase, snap.phase)}</b>"]
         if snap.study_name:
-            parts.append(f"study {html.escape(snap.study_name)}: {len(snap.trials)} of {snap.n_trials} trials run here")
+            parts.append(
+                f"study {html.escape(snap.study_name)}: {len(snap.trials)} of {snap.n_trials} trials run here"
+            )
             parts.append(", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "stopped"))
         best = _best(snap)
         if best is not None:
