@@ -235,3 +235,42 @@ def test_synthetic_batches_are_built_in_one_go_and_equal_row_by_row() -> None:
     dataset = make_data("copy", fake_loaded()).train.dataset  # type: ignore[attr-defined]
     together = dataset.__getitems__([4, 1, 7])
     assert all(torch.equal(together["labels"][j], dataset[i]["labels"]) for j, i in enumerate([4, 1, 7]))
+
+
+class PairsDataset(torch.utils.data.Dataset):  # type: ignore[type-arg]
+    """A user's own map-style dataset in the batch format, with varying lengths."""
+
+    def __len__(self) -> int:
+        return 20
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        ids = torch.arange(3 + i % 4)
+        return {"input_ids": ids, "labels": ids.clone()}
+
+
+def test_a_users_dataset_gets_a_split_padding_and_resumable_loaders() -> None:
+    data = make_data(PairsDataset(), fake_loaded(), TrainingConfig(batch_size=4, validation_split=0.2))
+    assert (data.n_train, data.n_val) == (16, 4) and data.resumable and data.seq_len == 6
+    batch = next(iter(data.train))
+    assert batch["attention_mask"].shape == batch["input_ids"].shape
+    assert (batch["labels"][batch["attention_mask"] == 0] == -100).all()
+    state = data.train.state_dict()  # type: ignore[attr-defined]
+    assert state["batches_consumed"] == 1
+    with pytest.raises(ValueError, match="must return dicts with 'input_ids'"):
+        make_data(torch.utils.data.TensorDataset(torch.zeros(4, 3)), fake_loaded())
+
+
+def test_token_id_rows_train_a_causal_lm() -> None:
+    import numpy as np
+
+    rows = np.arange(40 * 10).reshape(40, 10) % 500
+    data = make_data(rows, fake_loaded(), TrainingConfig(validation_split=0.25, batch_size=8))
+    batch = next(iter(data.train))
+    assert batch["input_ids"].shape == (8, 10) and torch.equal(batch["labels"], batch["input_ids"])
+    assert (data.n_train, data.n_val) == (30, 10)
+    long = make_data(torch.arange(4 * 300).reshape(4, 300) % 500, fake_loaded(max_len=128))
+    assert long.seq_len == 128 and long.n_train + long.n_val == 9  # 1200 ids re-packed into 128-blocks
+    with pytest.raises(ValueError, match="outside this model's vocabulary"):
+        make_data(torch.full((2, 4), 600), fake_loaded())
+    with pytest.raises(ValueError, match="train causal LMs only"):
+        make_data(torch.zeros(2, 4, dtype=torch.long), fake_loaded("masked-lm"))
