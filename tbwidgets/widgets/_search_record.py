@@ -25,16 +25,13 @@ class Problem:
     fix: str
 
 
-def problem_of(exc: BaseException) -> Problem:
-    """TrainingError and LoadError carry their own advice; other errors get a generic fix."""
+def problem_of(exc: BaseException, fix: str) -> Problem:
+    """TrainingError and LoadError carry their own advice; other errors get the section's `fix`."""
     advice = getattr(exc, "advice", None) or getattr(exc, "fix", None)
     cause = getattr(exc, "message", None) or getattr(exc, "cause", None) or f"{type(exc).__name__}: {exc}"
     if advice:
         return Problem(str(cause), str(advice))
-    return Problem(
-        str(cause),
-        "Check the settings above (data, space, steps); the widget stays usable, so fix and press again.",
-    )
+    return Problem(str(cause), fix)
 
 
 @dataclass

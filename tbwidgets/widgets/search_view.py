@@ -31,6 +31,7 @@ from tbwidgets.widgets._train_panels import Problems, guarded, heading
 PHASE_TEXT = {IDLE: "No search yet", RUNNING: "Searching", STOPPING: "Stopping after this optimizer step",
               "stopped": "Stopped", DONE: "Done", FAILED: "Failed"}  # fmt: skip
 SEARCH_DEFAULTS: dict[str, Any] = {"checkpoint_every_n_steps": None, "keep_best": 0, "epochs": None}
+FIX = "Check the space, the data and the steps above, fix them and press Start search again."
 
 
 class SearchView:
@@ -144,7 +145,7 @@ class SearchView:
             search(loaded, data, space, n_trials=n_trials, config=self._config, on_event=record, stop=record.stop,
                    tokenizer=getattr(self.host, "tokenizer", None))  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - shown in the section with cause and fix
-            record.set_phase(FAILED, problem_of(exc))
+            record.set_phase(FAILED, problem_of(exc, FIX))
         else:
             record.finish(record.stop.is_set())
 
