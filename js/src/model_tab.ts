@@ -72,6 +72,6 @@ export function renderTier3(): HTMLElement {
     { className: "tbw-panel-body tbw-tier3" },
     h("h4", {}, "Tier 3 — training"),
     h("p", {}, "Train the loaded model below: pick the data and settings, press Train, and watch loss, accuracy, learning rate and gradient norm per optimizer step. Stop writes a checkpoint that Resume continues from."),
-    h("p", { className: "tbw-muted" }, "Hyperparameter search and GLUE benchmarks come in a later release."),
+    h("p", { className: "tbw-muted" }, "Below the Train section: Search (Optuna trials with pruning, live) and Benchmarks (GLUE tasks and held-out LM beside a majority and a same-budget baseline)."),
   );
 }

@@ -1,8 +1,8 @@
 """The validator's Tier 3 area and its Python control: `.train()`, `.resume()`, `.training_result`.
 
 The Train view (`train_view.TrainView`, ipywidgets + bqplot) sits in a VBox under the shell that is
-shown only while the Tier 3 tab is open. Search and Benchmarks come in a later release; the front
-end's Tier 3 panel says so instead of showing controls that do nothing.
+shown only while the Tier 3 tab is open. The Search section (`search_view.SearchView`) and the
+Benchmarks section (`bench_view.BenchView`) follow below it in the same box.
 """
 
 from __future__ import annotations
@@ -21,10 +21,14 @@ class Tier3Area:
     """The Tier 3 tab's box; builds the Train view once (it needs bqplot and the training config)."""
 
     def __init__(self, owner: Any) -> None:
+        from tbwidgets.widgets.bench_view import BenchView
+        from tbwidgets.widgets.search_view import SearchView
         from tbwidgets.widgets.train_view import TrainView
 
         self.view = TrainView(owner)
-        self.box = tab_box(owner, "tier3", (self.view.box,))
+        self.search = SearchView(owner, train_view=self.view)
+        self.bench = BenchView(owner)
+        self.box = tab_box(owner, "tier3", (self.view.box, self.search.box, self.bench.box))
         if importlib.util.find_spec("lightning") is None:
             note = (
                 "<div role='alert' style='color:#b00020'>⚠ Training needs the training extra (Lightning), "
