@@ -208,3 +208,37 @@ def test_the_worker_thread_never_touches_widgets(loaded: Any, tmp_path: Path) ->
         widget.observe(spy)
     w.train("copy", small(tmp_path, max_steps=8), wait=True)
     assert writers and not [n for n in writers if n.startswith("tbwidgets-train-")]
+
+
+def test_training_changes_the_widgets_model_and_checkpoints_load_back(loaded: Any, tmp_path: Path) -> None:
+    import torch
+
+    w = ValidatorWidget(model=load_model(), autorun=None)
+    w.wait(60)
+    before = {k: v.clone() for k, v in w.loaded.module.state_dict().items()}
+    w.train("copy", small(tmp_path, max_steps=12), wait=True)
+    after = {k: v.clone() for k, v in w.loaded.module.state_dict().items()}
+    assert any(not torch.equal(before[k], after[k]) for k in before), (
+        "Tier 1/2 re-runs need the trained weights"
+    )
+    view = w.train_view
+    early = min(view.run.snapshot().checkpoints, key=lambda c: c.step)
+    view.load_weights(early.path)
+    loaded_back = w.loaded.module.state_dict()
+    assert any(not torch.equal(after[k], loaded_back[k]) for k in after)
+    assert "Loaded the weights" in view.status.notes.value
+    view.resume(early.path)  # "resume from here": the curve is cut back to that step and continues
+    view.wait(120)
+    steps = [int(r["step"]) for r in view.histories.rows if "loss" in r]
+    assert steps == list(range(1, 13)), steps
+
+
+def test_recheck_runs_tier1_and_tier2_on_the_trained_model(
+    loaded: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    w = make(loaded)
+    w.train("copy", small(tmp_path, max_steps=4, val_every_n_steps=2), wait=True)
+    asked: list[Any] = []
+    monkeypatch.setattr(w, "run", lambda tier="tier1", wait=False: asked.append(tier))
+    w.train_view.results.box.children[2].children[2].click()  # "Re-run Tier 1 + 2 on the trained weights"
+    assert asked == ["all"] and "Tier 1 and Tier 2" in w.train_view.status.notes.value
