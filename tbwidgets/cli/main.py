@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     from tbwidgets.cli.train import add_train_parser  # light: training loads only when `train` runs
 
     add_train_parser(sub)
+    from tbwidgets.cli.bench import add_bench_parser
+    from tbwidgets.cli.search import add_search_parsers  # light too: optuna loads when they run
+
+    add_search_parsers(sub)
+    add_bench_parser(sub)
     return parser
 
 
@@ -52,6 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tbwidgets.cli.train import train_command
 
         return train_command(args)
+    if args.command in ("search", "search-worker", "bench"):
+        from tbwidgets.cli.bench import bench_command
+        from tbwidgets.cli.search import search_command, worker_command
+
+        commands = {"search": search_command, "search-worker": worker_command, "bench": bench_command}
+        return commands[args.command](args)
     return validate_command(args, parser)
 
 
