@@ -102,10 +102,28 @@ def test_masked_lm_hides_the_answer() -> None:
 
 
 def test_classifier_with_a_sequence_task_says_what_to_pass() -> None:
-    with pytest.raises(ValueError, match=r"does classification.*\(text, label\) pairs"):
+    with pytest.raises(ValueError, match=r"does classification. Use task 'majority'.*\(text, label\) pairs"):
         make_data("copy", fake_loaded("classification", num_labels=2))
 
 
 def test_tasks_lists_the_expected_outcome_per_task() -> None:
-    assert set(TASKS) == {"copy", "reverse", "sort", "modular_addition", "random"}
+    assert set(TASKS) == {"copy", "reverse", "sort", "modular_addition", "random", "majority"}
     assert all(isinstance(v, str) and "chance" in v for v in TASKS.values())
+
+
+def test_majority_for_language_models_and_classifiers() -> None:
+    lm = make_data("majority", fake_loaded())
+    batch = next(iter(lm.train))
+    ids, labels = batch["input_ids"], batch["labels"]
+    counts = torch.nn.functional.one_hot(ids[:, 1:10] - N_SPECIAL, 4).sum(1)  # (B, 4)
+    top = counts.topk(2, dim=1).values
+    assert (top[:, 0] > top[:, 1]).all()  # never a tie
+    assert torch.equal(labels[:, -1] - N_SPECIAL, counts.argmax(1)) and (labels[:, :-1] == -100).all()
+    clf = make_data("majority", fake_loaded("classification", num_labels=3))
+    batch = next(iter(clf.train))
+    assert batch["labels"].shape == (32,) and batch["input_ids"].shape == (32, 10)
+    counts = torch.nn.functional.one_hot(batch["input_ids"][:, 1:] - N_SPECIAL, 3).sum(1)
+    assert torch.equal(batch["labels"], counts.argmax(1))
+    assert clf.chance_accuracy == pytest.approx(1 / 3) and clf.kind == "classification"
+    with pytest.raises(ValueError, match="≥ 2 classes"):
+        make_data("majority", fake_loaded("classification", num_labels=1))

@@ -23,12 +23,16 @@ from tbwidgets.training.data.sources import TextSource
 
 def from_task(task: str, kind: str, facts: Any, cfg: Any) -> TrainingData:
     """A synthetic task as TrainingData for a language model of this vocabulary and length."""
-    if kind in ("classification", "regression"):
+    if kind == "regression" or (kind == "classification" and task != "majority"):
         raise ValueError(
             f"'{task}' is a sequence task for language models, and this model does {kind}. "
-            "Pass (text, label) pairs, a DataFrame with text and label columns, or a datasets.Dataset."
+            + ("Use task 'majority', or pass " if kind == "classification" else "Pass ")
+            + "(text, label) pairs, a DataFrame with text and label columns, or a datasets.Dataset."
         )
-    t = synthetic.build_task(task, facts.vocab_size, usable_length(facts, cfg), cfg.random_seed)
+    n_classes = facts.num_labels if kind == "classification" else None
+    t = synthetic.build_task(task, facts.vocab_size, usable_length(facts, cfg), cfg.random_seed, n_classes)
+    if kind == "classification":
+        return _majority_classes(t, facts, cfg)
     train_idx, val_idx = split_indices(len(t.ids), cfg.validation_split, cfg.random_seed + SPLIT_SEED)
     train = sets.AnswerSet(t.ids[train_idx], t.answer[train_idx], kind, synthetic.MASK)
     val = sets.AnswerSet(t.ids[val_idx], t.answer[val_idx], kind, synthetic.MASK) if val_idx else None
@@ -105,3 +109,26 @@ def _lm_sequences(
         [] if va or cfg.validation_split == 0 else ["Too little text for a validation split: no validation."]
     )
     return [blocks[i] for i in tr], [blocks[i] for i in va], notes
+
+
+def _majority_classes(t: synthetic.TaskTensors, facts: Any, cfg: Any) -> TrainingData:
+    """`majority` for a classifier: [BOS] x1 .. xn in, the majority symbol's class out."""
+    seqs, labels = t.ids[:, :-2], (t.ids[:, -1] - synthetic.N_SPECIAL).tolist()
+    tr, va = split_indices(len(seqs), cfg.validation_split, cfg.random_seed + SPLIT_SEED)
+    train = sets.LabelledTexts(list(seqs[tr]), [labels[i] for i in tr])
+    val = sets.LabelledTexts(list(seqs[va]), [labels[i] for i in va]) if va else None
+    train_dl, val_dl = make_loaders(train, val, cfg, sets.PadCollate(synthetic.PAD, with_mask=False), False)
+    return TrainingData(
+        kind="classification",
+        train=train_dl,
+        val=val_dl,
+        description=t.description.replace("the answer is", "the class is"),
+        expected=synthetic.expected_text("majority", t.n_symbols),
+        seq_len=int(seqs.shape[1]),
+        vocab_size=facts.vocab_size,
+        n_train=len(tr),
+        n_val=len(va),
+        pad_token_id=synthetic.PAD,
+        task="majority",
+        chance_accuracy=1.0 / t.n_symbols,
+    )
