@@ -25,11 +25,8 @@ def in_notebook() -> bool:
 
 
 def _many(config: Any) -> bool:
-    return (
-        config.devices == -1
-        or config.devices == "auto"
-        or (isinstance(config.devices, int) and config.devices > 1)
-    )
+    # "auto" is one device in a notebook (Lightning does the same there); -1 asks for all of them
+    return config.devices == -1 or (isinstance(config.devices, int) and config.devices > 1)
 
 
 def resolve_devices(config: Any, *, notebook: bool | None = None) -> Any:
@@ -39,10 +36,11 @@ def resolve_devices(config: Any, *, notebook: bool | None = None) -> Any:
         return config
     if not _many(config) and config.num_nodes <= 1:
         return config.replace(devices=1) if config.devices == "auto" else config
+    strategy = config.strategy if config.strategy not in _NOTEBOOK_STRATEGIES else "ddp"
     cli = (
-        f"tbwidgets train SOURCE --config cfg.json --devices {config.devices} --strategy ddp"
+        f"tbwidgets train SOURCE --config cfg.json --devices {config.devices} --strategy {strategy}"
         if config.num_nodes <= 1
-        else "the CLI on each node (tbwidgets train ... --strategy ddp) under your cluster launcher"
+        else f"the CLI on each node (tbwidgets train ... --strategy {strategy}) under your cluster launcher"
     )
     if config.num_nodes > 1 or config.strategy not in _NOTEBOOK_STRATEGIES:
         raise RuntimeError(
