@@ -120,3 +120,17 @@ def test_each_rank_gets_its_own_equal_share(monkeypatch: pytest.MonkeyPatch) -> 
 def test_workers_give_the_same_batches_as_the_main_process() -> None:
     plain = [b.tolist() for b in _make()]
     assert [b.tolist() for b in _make(num_workers=2)] == plain
+
+
+def test_resuming_on_another_device_count_warns_and_keeps_the_example_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(loader_mod, "_world", lambda: (2, 0))
+    two = _make(n=64, batch=4)
+    _stream(two, 3)  # 3 batches × 4 examples × 2 ranks = 24 examples
+    state = two.state_dict()
+    monkeypatch.setattr(loader_mod, "_world", lambda: (1, 0))
+    one = _make(n=64, batch=4)
+    with pytest.warns(UserWarning, match="Resuming on 1 device"):
+        one.load_state_dict(state)
+    assert one.state_dict()["batches_consumed"] == 6

@@ -133,6 +133,19 @@ class ResumableLoader(DataLoader):
             "world_size": _world()[0],
         }
 
+    def _regroup(self, state: dict[str, Any], consumed: int) -> int:
+        """Batches to skip when the batch size or device count changed: as many examples as were seen."""
+        old_world, new_world = int(state.get("world_size", 1)), _world()[0]
+        if old_world != new_world:
+            warnings.warn(
+                f"Resuming on {new_world} device(s) a run saved on {old_world}: training continues after the "
+                "same number of examples, but the batches differ from those the interrupted run would have seen.",
+                UserWarning,
+                stacklevel=3,
+            )
+        seen = consumed * int(state["batch_size"]) * old_world
+        return seen // (int(self.batch_size) * new_world)  # type: ignore[arg-type]
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue at the saved batch: the next iteration starts there (in the saved epoch)."""
         sampler = self.resumable_sampler
@@ -146,9 +159,8 @@ class ResumableLoader(DataLoader):
                 stacklevel=2,
             )
             consumed = 0
-        elif state.get("batch_size") != self.batch_size:
-            # same examples, new grouping: continue at the first batch not yet fully seen
-            consumed = consumed * int(state["batch_size"]) // int(self.batch_size)  # type: ignore[arg-type]
+        elif state.get("batch_size") != self.batch_size or state.get("world_size", 1) != _world()[0]:
+            consumed = self._regroup(state, consumed)
         if consumed >= len(self):
             epoch, consumed = epoch + 1, 0
         sampler.set_epoch(epoch)
