@@ -43,15 +43,26 @@ class BenchForm:
         self.steps = ipywidgets.BoundedIntText(
             value=300, min=1, max=10_000_000, layout=ipywidgets.Layout(width="110px")
         )
+        self.batch = ipywidgets.BoundedIntText(
+            value=32, min=1, max=65536, layout=ipywidgets.Layout(width="110px")
+        )
         self.max_examples = ipywidgets.BoundedIntText(
             value=0, min=0, max=10**9, layout=ipywidgets.Layout(width="110px")
         )
+        for widget, name in (
+            (self.tasks, "tasks"),
+            (self.data_dir, "data-dir"),
+            (self.steps, "steps"),
+            (self.batch, "batch"),
+        ):
+            widget.add_class(f"tbw-bench-{name}")  # the browser test types into these
         self.box = ipywidgets.VBox(
             [
                 _row("Tasks", self.tasks, "ctrl/shift-click for several"),
                 _row("GLUE data", self.data_dir, "a folder with CoLA/, SST-2/, … as distributed"),
                 _row("LM text", self.lm_data, "for the language-modelling row"),
                 _row("Steps per model", self.steps, "the model and the baseline train the same steps"),
+                _row("Batch size", self.batch, "at most the number of train examples"),
                 _row("Train examples", self.max_examples, "per task; 0 = all"),
             ]
         )

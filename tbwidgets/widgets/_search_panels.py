@@ -57,6 +57,8 @@ class SpaceForm:
         self.n_trials = ipywidgets.BoundedIntText(value=8, min=1, max=1000, layout=NUMBER)
         self.steps = ipywidgets.BoundedIntText(value=60, min=2, max=10_000_000, layout=NUMBER)
         self.data = ipywidgets.Text(value="copy", layout=ipywidgets.Layout(width="226px"))
+        for widget, name in ((self.n_trials, "trials"), (self.steps, "steps"), (self.data, "data")):
+            widget.add_class(f"tbw-search-{name}")  # the browser test types into these
         to = "to"
         self.box = ipywidgets.VBox(
             [
@@ -154,11 +156,11 @@ def trials_html(record: SearchRecord, best: int | None) -> str:
 
 
 def _figure(title: str, x_label: str, y_label: str, marks: list[Any], scales: dict[str, Any]) -> Any:
-    axes = [bqplot.Axis(scale=scales["x"], label=x_label, tick_format="d"),
-            bqplot.Axis(scale=scales["y"], label=y_label, tick_format=".3g", label_offset="48px", **_VERTICAL)]  # fmt: skip
+    axes = [bqplot.Axis(scale=scales["x"], label=x_label, tick_format="d", num_ticks=6),
+            bqplot.Axis(scale=scales["y"], label=y_label, tick_format=".3g", label_offset="48px", num_ticks=5, **_VERTICAL)]  # fmt: skip
     return bqplot.Figure(
-        marks=marks, axes=axes, title=title, fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 16},
-        layout=ipywidgets.Layout(width="50%", min_width="320px", height="300px"),
+        marks=marks, axes=axes, title=title, fig_margin={"top": 30, "bottom": 40, "left": 60, "right": 16},
+        layout=ipywidgets.Layout(width="49%", min_width="300px", height="280px"),
     )  # fmt: skip
 
 
@@ -166,7 +168,7 @@ class SearchPlots:
     """Optimisation history (values and best so far) and the validation curves of recent trials."""
 
     def __init__(self) -> None:
-        hs = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
+        hs = self.hs = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
         tip = bqplot.Tooltip(fields=["x", "y"], labels=["trial", "val loss"], formats=["d", ".4g"])
         self.done = bqplot.Scatter(
             x=[], y=[], scales=hs, colors=[STATE_COLOURS["complete"]], tooltip=tip, default_size=48
@@ -177,17 +179,27 @@ class SearchPlots:
         self.best = bqplot.Lines(
             x=[], y=[], scales=hs, colors=["#212121"], line_style="dashed", interpolation="step-after"
         )
-        self.history = _figure("Optimisation history: complete (green), pruned (orange), best so far (dashed)",
+        self.history = _figure("Optimisation history",
                                "trial", "val loss", [self.done, self.pruned, self.best], hs)  # fmt: skip
         self.cs = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
-        self.curves = _figure("Validation loss per step: running (bold blue), complete (green), pruned (orange)",
+        self.curves = _figure("Validation loss of each trial",
                               "step", "val loss", [], self.cs)  # fmt: skip
         self.lines: dict[int, Any] = {}
         self.history.add_class("tbw-search-history")
         self.curves.add_class("tbw-search-curves")
-        self.box = ipywidgets.HBox(
+        legend = ipywidgets.HTML(
+            "<div style='color:#555;font-size:12px'>Left: the validation loss of each trial — "
+            f"<span style='color:{STATE_COLOURS['complete']}'>● complete</span>, "
+            f"<span style='color:{STATE_COLOURS['pruned']}'>▼ pruned</span> (its last value), "
+            "dashed: best so far. Right: validation loss per optimizer step of the newest trials — "
+            f"<span style='color:{STATE_COLOURS['running']}'><b>running</b></span>, "
+            f"<span style='color:{STATE_COLOURS['complete']}'>complete</span>, "
+            f"<span style='color:{STATE_COLOURS['pruned']}'>pruned</span>.</div>"
+        )
+        figures = ipywidgets.HBox(
             [self.history, self.curves], layout=ipywidgets.Layout(width="100%", flex_flow="row wrap")
         )
+        self.box = ipywidgets.VBox([figures, legend], layout=ipywidgets.Layout(width="100%"))
 
     def show(self, record: SearchRecord) -> None:
         rows = sorted(record.trials.values(), key=lambda r: r.number)
@@ -207,6 +219,10 @@ class SearchPlots:
             ys.append(best)
         with self.best.hold_sync():
             self.best.x, self.best.y = xs, ys
+        last = rows[-1].number if rows else 0
+        # whole trial numbers only (a linear axis would label 0, 0.5, 1 as "0 0 1")
+        self.history.axes[0].tick_values = list(range(0, last + 1, max(1, (last + 1) // 8)))
+        self.hs["x"].min, self.hs["x"].max = -0.5, last + 0.5
         self._curves(rows[-MAX_CURVES:])
 
     def _curves(self, rows: list[TrialRow]) -> None:

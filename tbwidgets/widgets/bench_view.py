@@ -22,7 +22,7 @@ from tbwidgets.widgets._train_panels import Problems, guarded, heading
 
 PHASE_TEXT = {IDLE: "No benchmark yet", RUNNING: "Running", STOPPING: "Stopping after this optimizer step",
               "stopped": "Stopped", "done": "Done", FAILED: "Failed"}  # fmt: skip
-FIX = "Check the tasks, the GLUE folder, the LM text and the steps above, fix them and press Run again."
+FIX = "Check the tasks, the GLUE folder, the LM text, the steps and the batch size above, fix them and press Run again."
 
 
 class BenchView:
@@ -73,6 +73,13 @@ class BenchView:
             (self.table, "tbw-bench-results"),
         ):
             widget.add_class(name)
+        for button, name in (
+            (self.run_button, "run"),
+            (self.stop_button, "stop"),
+            (self.json_button, "json"),
+            (self.html_button, "html"),
+        ):
+            button.add_class(f"tbw-bench-{name}")
 
     # -- control ------------------------------------------------------------------------------------
     def run(self, tasks: Any = None, *, data_dir: Any = None, lm_data: Any = None, config: Any = None,
@@ -115,7 +122,12 @@ class BenchView:
             return config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(dict(config))
         steps = int(self.form.steps.value)
         return TrainingConfig(
-            **{**BENCH_DEFAULTS, "max_steps": steps, "val_every_n_steps": max(1, steps // 5)}
+            **{
+                **BENCH_DEFAULTS,
+                "max_steps": steps,
+                "val_every_n_steps": max(1, steps // 5),
+                "batch_size": int(self.form.batch.value),
+            }
         )
 
     def _work(self, loaded: Any, glue_tasks: list[str], folder: Any, text: Any, limit: int | None) -> None:

@@ -85,6 +85,12 @@ class SearchView:
             (self.table, "tbw-search-trials"),
         ):
             widget.add_class(name)
+        for button, name in (
+            (self.start_button, "start"),
+            (self.stop_button, "stop"),
+            (self.best_button, "best"),
+        ):
+            button.add_class(f"tbw-search-{name}")
         self.plots.box.layout.display = "none"  # shown once the first trial reports
 
     # -- control ------------------------------------------------------------------------------------

@@ -47,13 +47,20 @@ def until(condition: Any, timeout: float = 60.0) -> bool:
     return False
 
 
-def test_rows_appear_live_then_the_history_and_best_go_to_the_train_view(tmp_path: Path) -> None:
+def test_rows_appear_live_then_the_history_and_best_go_to_the_train_view(tmp_path: Path, capfd: Any) -> None:
     train_view = FakeTrainView()
-    view = SearchView(host(), train_view=train_view, interval=0.05)
+    view = SearchView(host(), train_view=train_view)  # the default 0.25 s between redraws
+    redraws: list[float] = []
+    view.status.observe(lambda _: redraws.append(time.monotonic()), names="value")
+    t0 = time.monotonic()
     view.start("copy", n_trials=2, config=search_config(tmp_path, max_steps=6, val_every_n_steps=2))
     assert until(lambda: "tbw-trial-running" in view.table.value), "a running trial row shows while it trains"
     assert view.stop_button.disabled is False and view.start_button.disabled is True
     result = view.wait(120)
+    elapsed = time.monotonic() - t0
+    # dozens of step events, but the view redraws at most 4 times a second (+ start and final redraws)
+    assert 2 <= len(redraws) <= 4 * elapsed + 3, (len(redraws), elapsed)
+    assert capfd.readouterr().out == "", "the search printed into the notebook"
     assert result is not None and result.n_complete + result.n_pruned == 2
     table = view.table.value
     assert table.count("<tr class='tbw-trial-") == 2 and "tbw-trial-running" not in table
@@ -118,3 +125,16 @@ def test_start_without_a_model_says_what_to_do() -> None:
     view = SearchView(SimpleNamespace(loaded=None, tokenizer=None, busy=False))
     view.start_button.click()
     assert "No model is loaded" in view.problems.html.value
+
+
+def test_the_validator_composes_search_and_benchmarks_under_the_train_view() -> None:
+    from tbwidgets.widgets.validator import ValidatorWidget
+
+    w = ValidatorWidget(model=load_model(model=tiny_factory()), autorun=None, tab="tier3")
+    w.wait(60)
+    area = w._tier3
+    assert [c._dom_classes[0] for c in area.box.children[-3:]] == ["tbw-train", "tbw-search", "tbw-bench"]
+    assert area.search.train_view is w.train_view and area.search.host is w and area.bench.host is w
+    assert area.box.layout.display == ""
+    w.active_tab = "tier1"
+    assert area.box.layout.display == "none"  # the sections follow the Tier 3 tab
