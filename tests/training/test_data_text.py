@@ -274,3 +274,17 @@ def test_token_id_rows_train_a_causal_lm() -> None:
         make_data(torch.full((2, 4), 600), fake_loaded())
     with pytest.raises(ValueError, match="train causal LMs only"):
         make_data(torch.zeros(2, 4, dtype=torch.long), fake_loaded("masked-lm"))
+
+
+def test_previews_show_what_the_model_sees() -> None:
+    copy = make_data("copy", fake_loaded())
+    first = copy.preview(1)[0]
+    question, answer = first.split("  → ")
+    assert question.replace(" |", "").strip() == answer  # copy: the answer repeats the question
+    assert make_data(["Hello wörld"] * 20, fake_loaded(max_len=16)).preview(1)[0].startswith("Hello wörld⏎")
+    pairs = make_data([("great film", 1), ("bad", 0)] * 5, fake_loaded("classification", num_labels=2))
+    assert all(p.endswith(("→ 1", "→ 0")) for p in pairs.preview(3))
+    assert make_data(torch.arange(40).reshape(4, 10), fake_loaded()).preview(1)[0].count(" ") == 9
+    summary = copy.summary()
+    assert len(summary["preview"]) == 3 and "render" not in summary
+    assert make_data((copy.train, None), fake_loaded()).preview() == []  # loaders passed in: no renderer

@@ -51,6 +51,7 @@ def from_task(task: str, kind: str, facts: Any, cfg: Any) -> TrainingData:
         task=task,
         chance_accuracy=1.0 / t.n_symbols,
         tokenizer="",
+        render=synthetic.render_symbols(t.n_symbols),
     )
 
 
@@ -59,7 +60,7 @@ def from_text(src: TextSource, kind: str, facts: Any, cfg: Any, tokenizer: Any) 
     vocab = text.make_vocab(facts.vocab_size, tokenizer, facts.pad_token_id, specials=kind != "causal-lm")
     length = usable_length(facts, cfg)
     if kind in ("classification", "regression"):
-        return from_labelled(src, kind, facts, cfg, vocab, length)
+        return from_labelled(src, kind, facts, cfg, vocab, length, text.renderer(vocab, tokenizer))
     train_sets, val_sets, notes = _lm_sequences(src, vocab, length, cfg)
     if kind == "masked-lm":
         spec = text.mask_spec(vocab, cfg.random_seed + MASK_SEED)
@@ -87,6 +88,7 @@ def from_text(src: TextSource, kind: str, facts: Any, cfg: Any, tokenizer: Any) 
         task="text",
         tokenizer=vocab.name,
         notes=src.notes + notes,
+        render=text.renderer(vocab, tokenizer),
     )
 
 
@@ -131,4 +133,5 @@ def _majority_classes(t: synthetic.TaskTensors, facts: Any, cfg: Any) -> Trainin
         pad_token_id=synthetic.PAD,
         task="majority",
         chance_accuracy=1.0 / t.n_symbols,
+        render=synthetic.render_symbols(t.n_symbols),
     )

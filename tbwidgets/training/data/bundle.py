@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,14 @@ class TrainingData:
     tokenizer: str = ""  # "byte tokenizer", the tokenizer's class, or "" for token ids given directly
     resumable: bool = True  # False when the loaders cannot restore a mid-epoch position
     notes: list[str] = field(default_factory=list)  # things the user should know (truncation, splits)
+    render: Callable[[Sequence[int]], str] | None = field(default=None, repr=False)  # ids -> readable text
+
+    def preview(self, n: int = 3, width: int = 120) -> list[str]:
+        """The first `n` training examples as text ("question → answer" where only the answer is scored)."""
+        dataset = getattr(self.train, "dataset", None)
+        if self.render is None or dataset is None:
+            return []
+        return [_show(dataset[i], self.render, width) for i in range(min(n, len(dataset)))]
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -57,4 +65,19 @@ class TrainingData:
             "tokenizer": self.tokenizer,
             "resumable": self.resumable,
             "notes": list(self.notes),
+            "preview": self.preview(),
         }
+
+
+def _show(item: dict[str, Any], render: Callable[[Sequence[int]], str], width: int) -> str:
+    ids, labels = item["input_ids"].tolist(), item["labels"]
+    if labels.dim() == 0:  # classification / regression
+        text = f"{render(ids)}  → {labels.item():g}"
+    else:
+        scored = [i for i, y in enumerate(labels.tolist()) if y != -100]
+        if scored and len(scored) < len(ids) and scored == list(range(scored[0], len(ids))):
+            answer = [int(labels[i]) for i in scored]  # a task: only the tail is scored
+            text = f"{render(ids[: scored[0]])}  → {render(answer)}"
+        else:
+            text = render(ids)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -106,6 +106,7 @@ def from_dataset(dataset: Dataset[Any], kind: str, facts: Any, cfg: Any) -> Trai
         n_val=len(va),
         pad_token_id=pad,
         task="custom",
+        render=_numbers,
     )
 
 
@@ -141,4 +142,9 @@ def from_ids(ids: Any, kind: str, facts: Any, cfg: Any) -> TrainingData:
         n_val=len(va),
         pad_token_id=pad,
         task="custom",
+        render=_numbers,
     )
+
+
+def _numbers(ids: Any) -> str:
+    return " ".join(str(int(i)) for i in ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -36,7 +37,13 @@ def _targets(src: TextSource, kind: str, facts: Any) -> tuple[list[Any], list[st
 
 
 def from_labelled(
-    src: TextSource, kind: str, facts: Any, cfg: Any, vocab: text.Vocab, length: int
+    src: TextSource,
+    kind: str,
+    facts: Any,
+    cfg: Any,
+    vocab: text.Vocab,
+    length: int,
+    render: Callable[[Sequence[int]], str] | None = None,
 ) -> TrainingData:
     """(text, label) data for a classifier (long class ids) or a regression head (float targets)."""
     if src.labels is None:
@@ -74,6 +81,7 @@ def from_labelled(
         chance_accuracy=None if kind == "regression" else _majority(val_set.labels or train_set.labels),
         tokenizer=vocab.name,
         notes=src.notes + notes,
+        render=render,
     )
 
 

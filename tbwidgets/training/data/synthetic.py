@@ -17,6 +17,7 @@ question, so no model can beat chance on it: a model that "learns" it is reading
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -189,3 +190,17 @@ TASKS: dict[str, str] = {
     for name in TASK_NAMES
 }
 """Task name → what a healthy model reaches, at the sizes a model like the built-in example gets."""
+
+
+def render_symbols(k: int) -> Callable[[Sequence[int]], str]:
+    """Ids of a task as text: letters for alphabets up to 26 symbols, numbers beyond (modular addition)."""
+    names = {PAD: "·", BOS: "", SEP: "|", MASK: "_", OP: "+"}
+
+    def render(ids: Sequence[int]) -> str:
+        out = []
+        for i in ids:
+            s = int(i) - N_SPECIAL
+            out.append(names.get(int(i), "?") if s < 0 else (chr(ord("a") + s) if k <= 26 else str(s)))
+        return " ".join(t for t in out if t)
+
+    return render

@@ -136,3 +136,25 @@ def class_ids(labels: Sequence[Any], num_labels: int | None) -> tuple[list[int],
             "Relabel the data or use a model with a bigger classification head."
         )
     return ids, mapping
+
+
+def renderer(vocab: Vocab, tokenizer: Any) -> Callable[[Sequence[int]], str]:
+    """Ids back to readable text: the tokenizer's decode, or bytes with the byte specials named."""
+    if tokenizer is not None:
+        if hasattr(tokenizer, "decode"):
+            return lambda ids: str(tokenizer.decode([int(i) for i in ids]))
+        return lambda ids: " ".join(str(int(i)) for i in ids)  # a tokenizer that cannot decode: show the ids
+    names = {BYTE_EOS: "⏎", BYTE_PAD: "", BYTE_MASK: "[MASK]"}
+
+    def render(ids: Sequence[int]) -> str:
+        parts, run = [], bytearray()
+        for i in map(int, ids):
+            if i < 256:
+                run.append(i)
+                continue
+            parts += [run.decode("utf-8", "replace"), names.get(i, f"<{i}>")]
+            run = bytearray()
+        parts.append(run.decode("utf-8", "replace"))
+        return "".join(parts).replace("\n", "⏎")
+
+    return render
