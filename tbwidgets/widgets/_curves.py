@@ -25,12 +25,12 @@ from tbwidgets.widgets._history import Histories
 # the titles name the colours: a legend box would sit on top of the curve it explains
 PANELS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
     (
-        "Loss: train (blue), validation (red dots)",
+        "Loss: train, validation (red dots)",
         "loss",
         [("loss", "train", "#1f77b4"), ("val_loss", "validation", "#d62728")],
     ),
     (
-        "Token accuracy: train (blue), validation (red dots)",
+        "Token accuracy: train, validation (dots)",
         "accuracy",
         [("accuracy", "train", "#1f77b4"), ("val_accuracy", "validation", "#d62728")],
     ),
@@ -119,8 +119,11 @@ class Curves:
             ),
         ]
         layout = ipywidgets.Layout(width="50%", min_width="280px", height="240px")
-        margin = {"top": 30, "bottom": 40, "left": 66, "right": 15}
-        return bq.Figure(marks=marks, axes=axes, title=title, layout=layout, fig_margin=margin)
+        margin = {"top": 40, "bottom": 40, "left": 66, "right": 15}  # the top tick label clears the title
+        style = {"font-size": "13px"}
+        return bq.Figure(
+            marks=marks, axes=axes, title=title, layout=layout, fig_margin=margin, title_style=style
+        )
 
     def set_log(self, log: bool) -> None:
         """Swap the loss figure's y scale (a LogScale needs positive values: losses are)."""

@@ -236,11 +236,13 @@ def final_table(rows: list[dict[str, float]]) -> str:
         points = [(r["step"], r[key]) for r in rows if key in r and math.isfinite(r[key])]
         if not points:
             continue
-        best = (min if "loss" in key or "perplexity" in key else max)(v for _, v in points)
+        lower = "loss" in key or "perplexity" in key
+        # "best" only means something for the quality metrics, not for lr or speed
+        best = _fmt((min if lower else max)(v for _, v in points)) if lower or "accuracy" in key else "—"
         lines.append(
-            f"<tr><td>{key}</td><td>{_fmt(points[0][1])}</td><td>{_fmt(points[-1][1])}</td><td>{_fmt(best)}</td></tr>"
+            f"<tr><td>{key}</td><td>{_fmt(points[0][1])}</td><td>{_fmt(points[-1][1])}</td><td>{best}</td></tr>"
         )
-    head = "<tr><th>metric</th><th>first step</th><th>final</th><th>best</th></tr>"
+    head = "<tr><th>metric</th><th>first step (≈ init)</th><th>final</th><th>best</th></tr>"
     style = "<style>.tbw-final td,.tbw-final th{padding:2px 10px;text-align:right}</style>"
     return f"{style}<table class='tbw-final'>{head}{''.join(lines)}</table>"
 

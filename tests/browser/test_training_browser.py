@@ -132,6 +132,14 @@ def run_through(page: Any, server: Server) -> None:
     assert checkpoints.get_by_role("button", name="Load weights into the model").count() >= 1
     shot(page, "05-stopped")
 
+    # hover points carry the step/value tooltip (bqplot Lines have none per point)
+    page.locator(".tbw-curve-loss .dot").last.hover(force=True)
+    tooltip = page.locator(".bqplot_tooltip_div").filter(has_text="step")
+    tooltip.first.wait_for(state="visible", timeout=10_000)
+    assert re.search(r"step\s*\d+", tooltip.first.inner_text()) and "loss" in tooltip.first.inner_text()
+    page.locator(".tbw-curve-loss").first.screenshot(path=str(ARTIFACTS / "training-05-tooltip.png"))
+    page.mouse.move(0, 0)
+
     page.locator(".tbw-train-resume").click()
     resumed = wait_step_above(page, stopped_at + 5)
     page.wait_for_function(f"() => ({LOSS_POINTS_JS})() > {stopped_at + 3}", timeout=30_000)
