@@ -43,6 +43,8 @@ _LAZY = {
 _SUBPACKAGES = ("hpo", "benchmarks")  # `tbwidgets.training.benchmarks.glue(...)` after a bare import
 
 if TYPE_CHECKING:
+    from tbwidgets.training import benchmarks, hpo
+    from tbwidgets.training.benchmarks import BenchmarkReport
     from tbwidgets.training.checkpoints import load_checkpoint
     from tbwidgets.training.config import ConfigDiff, TrainingConfig, compare_configs
     from tbwidgets.training.data import TASKS, ResumableLoader, TrainingData, make_data
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         ValidationMetrics,
     )
     from tbwidgets.training.fit import fit
+    from tbwidgets.training.hpo import SearchResult, search
     from tbwidgets.training.result import TrainingResult
     from tbwidgets.training.seed import create_seeded_generator, seed_worker, set_random_seed
 
