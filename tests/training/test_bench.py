@@ -128,3 +128,19 @@ def test_cli_bench_glue_and_its_exit_codes(tmp_path: Path) -> None:
     bad = run("glue", "--data-dir", str(tmp_path / "nowhere"), "--tasks", "sst2")
     assert bad.returncode == 2 and "official GLUE layout" in bad.stderr
     assert run("glue", "--tasks", "sst3", "--data-dir", str(FIXTURES)).returncode == 2
+
+
+def test_compat_benchmark_comparison_on_held_out_text() -> None:
+    from tbwidgets.compat import test_benchmark_comparison as benchmark_comparison
+
+    out = benchmark_comparison(_model(), None, n_samples=4)
+    assert set(out) >= {"parameter_count", "inference_speed_ms", "perplexity", "baseline_model"}
+    counts = out["parameter_count"]
+    assert counts["custom"] == 8496 and abs(counts["ratio"] - 1) < 0.05
+    assert (
+        1 < out["perplexity"]["custom"] < 1e4 and 1 < out["perplexity"]["baseline"] < 1e4
+    )  # untrained ≈ vocab
+    assert out["inference_speed_ms"]["custom"] > 0 and "pre-LN" in out["baseline_model"]
+    other = TinyGPT(TinyGPTConfig(vocab_size=300, max_seq_len=64, d_model=16, n_heads=2, n_layers=1))
+    with pytest.raises(ValueError, match="one tokenizer"):
+        benchmark_comparison(_model(), None, baseline=other)

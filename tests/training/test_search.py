@@ -196,3 +196,74 @@ def test_train_best_trains_a_fresh_model_with_the_best_parameters(tmp_path: Path
     assert trained.config["learning_rate"] == pytest.approx(result.best_params["learning_rate"])
     assert trained.config["batch_size"] == result.best_params["batch_size"]
     assert trained.steps == 6 and Path(trained.out_dir) == Path(result.run_dir) / "best"
+
+
+def test_compat_hyperparameter_search_returns_the_reference_keys(tmp_path: Path) -> None:
+    from tbwidgets.compat import test_hyperparameter_search as hyperparameter_search
+
+    out = hyperparameter_search(
+        tiny_factory,
+        search_config(tmp_path),
+        n_trials=2,
+        search_space={"lr": (1e-3, 1e-2), "batch_size": [16]},
+    )
+    assert set(out) >= {"best_params", "best_value", "n_trials", "all_trials"}
+    assert out["n_trials"] == 2 and set(out["best_params"]) == {"learning_rate", "batch_size"}
+    assert out["best_value"] == min(t["value"] for t in out["all_trials"] if t["value"] is not None)
+    assert {"number", "value", "params"} <= set(out["all_trials"][0])
+
+
+@pytest.mark.slow
+def test_cli_search_writes_json_and_exit_codes(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.training.search_helpers import model_folder
+
+    search_config(tmp_path).save(tmp_path / "cfg.json")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "tbwidgets",
+            "search",
+            str(model_folder(tmp_path)),
+            "--config",
+            str(tmp_path / "cfg.json"),
+            *args,
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+    ok = run("--n-trials", "2", "--study", "cli", "--json", str(tmp_path / "s.json"))
+    assert ok.returncode == 0, ok.stderr
+    assert "trial 1 complete" in ok.stderr and "Best val_loss" in ok.stdout
+    assert json.loads((tmp_path / "s.json").read_text())["n_complete"] == 2
+    bad = run("--space", "{not json")
+    assert bad.returncode == 2 and "--space is not valid JSON" in bad.stderr
+
+
+def test_pruner_choices_count_in_optimizer_steps(tmp_path: Path) -> None:
+    from tbwidgets.training.hpo.study import make_pruner
+
+    cfg = search_config(tmp_path, max_steps=300, val_every_n_steps=20)
+    median = make_pruner(None, cfg)
+    assert isinstance(median, optuna.pruners.MedianPruner) and median._n_warmup_steps == 20
+    hyperband = make_pruner("hyperband", cfg)
+    assert isinstance(hyperband, optuna.pruners.HyperbandPruner)
+    assert (hyperband._min_resource, hyperband._max_resource) == (20, 300)
+    assert isinstance(make_pruner("none", cfg), optuna.pruners.NopPruner)
+    with pytest.raises(ValueError, match="'median', 'hyperband', 'none'"):
+        make_pruner("asha", cfg)
+
+
+def test_storage_specs() -> None:
+    from tbwidgets.training.hpo.storage import redact, storage_url
+
+    assert storage_url("runs/s.db").startswith("sqlite:///") and storage_url("runs/s.db").endswith(
+        "runs/s.db"
+    )
+    assert storage_url("runs/s.log").startswith("journal:///")
+    assert storage_url("postgresql://u:pw@db/hpo") == "postgresql://u:pw@db/hpo"
+    assert redact("postgresql://u:secret@db:5432/hpo") == "postgresql://u:***@db:5432/hpo"

@@ -65,12 +65,12 @@ def fail_dead_trials(study: Any, max_retry: int | None) -> list[int]:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if not is_dead_here(trial):
             continue
-        try:
+        try:  # the note first: a finished trial takes no more attributes
+            study._storage.set_trial_user_attr(trial._trial_id, "error", "its process died (killed or crashed)")
             if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another worker got there first
-        study._storage.set_trial_user_attr(trial._trial_id, "error", "its process died (killed or crashed)")
         retry(study, study._storage.get_trial(trial._trial_id), max_retry)
         failed.append(trial.number)
     return failed
