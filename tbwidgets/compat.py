@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from tbwidgets._compat_config import TrainingConfig, compare_configs
 from tbwidgets._compat_search import test_benchmark_comparison, test_hyperparameter_search
 from tbwidgets._compat_training import MetricsTracker, test_fine_tuning
 from tbwidgets.core.check import Check
 from tbwidgets.core.result import CheckResult
 from tbwidgets.loading.model import LoadedModel
-from tbwidgets.training.config import TrainingConfig, compare_configs
 from tbwidgets.training.seed import set_random_seed
 
 if TYPE_CHECKING:
