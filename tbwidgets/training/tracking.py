@@ -57,6 +57,8 @@ class WandbTracker:
                 init_timeout=INIT_TIMEOUT_S, disable_git=True, console="off", silent=True, save_code=False
             ),
         )
+        # WandbLogger always passes `anonymous`, which wandb 0.31 answers with a warning on stderr
+        self.logger._wandb_init.pop("anonymous", None)
         self.logger.log_hyperparams(config.to_dict())  # allow-listed fields: no key can be in there
         self.run_dir = Path(self.logger.experiment.dir).parent  # .../wandb/offline-run-…/
 
@@ -69,11 +71,10 @@ class WandbTracker:
             self.logger.log_metrics(metrics, step=event.step)
 
     def close(self, failed: bool = False) -> None:
+        # finish the run object itself (wandb.run may point elsewhere): it returns once the offline
+        # file is complete, so `wandb sync` right after uploads everything
         self.logger.finalize("failed" if failed else "success")
-        import wandb
-
-        if wandb.run is not None:
-            wandb.finish(exit_code=1 if failed else 0)
+        self.logger.experiment.finish(exit_code=1 if failed else 0)
 
     def sync_command(self) -> str | None:
         return f"wandb sync {self.run_dir}" if self.mode == "offline" else None
