@@ -101,3 +101,22 @@ def test_ctrl_c_leaves_a_checkpoint_and_prints_the_resume_command(tmp_path: Path
     assert resumed.returncode == 0, resumed.stderr
     assert f"from step {stopped_at}" in resumed.stderr
     assert json.loads((tmp_path / "r.json").read_text())["start_step"] == stopped_at
+
+
+def test_live_line_redraws_in_place_and_scrolls_validation_and_stop() -> None:
+    import io
+
+    from tbwidgets.cli.train_progress import LiveTrainingLine
+    from tbwidgets.training.events import StepMetrics, TrainingStarted, TrainingStopped, ValidationMetrics
+
+    stream = io.StringIO()
+    line = LiveTrainingLine(stream, min_interval_s=0.0)
+    line(TrainingStarted("r", 3, {}, "copy", "out"))
+    m = {"loss": 1.0, "accuracy": 0.5, "lr": 1e-3, "grad_norm": 0.3, "tokens_per_s": 1000.0}
+    for step in (1, 2):
+        line(StepMetrics("r", step, 0, m))
+    line(ValidationMetrics("r", 2, 0, {"val_loss": 0.9, "val_accuracy": 0.6, "val_perplexity": 2.5}))
+    line(TrainingStopped("r", 2, "out/step-0000002-stop.ckpt"))
+    text = stream.getvalue()
+    assert text.count("\rstep 1/3") == 1 and text.count("\rstep 2/3") == 1  # redrawn, not new lines
+    assert "step 2: val_loss 0.9000" in text and "Stopped at step 2\n" in text
