@@ -245,3 +245,7 @@ class SearchPlots:
             self.lines.pop(number).close()
         if changed:
             self.curves.marks = [self.lines[n] for n in sorted(self.lines)]
+        steps = [s for r in rows for s, _ in r.curve]
+        if steps:  # whole optimizer steps only, about 5 labels
+            lo, hi = min(steps), max(steps)
+            self.curves.axes[0].tick_values = list(range(lo, hi + 1, max(1, math.ceil((hi - lo) / 5))))

@@ -232,7 +232,7 @@ class BenchView:
             parts.append(f"{html.escape(str(m.get('model')))} ({_count(m.get('model_params'))} parameters) against a "
                          f"baseline of {_count(m.get('baseline_params'))}; {html.escape(str(m.get('pooling', '')))}")  # fmt: skip
         if snap.rows:
-            parts.append(f"{len(snap.rows)} result rows")
+            parts.append(f"{len(snap.rows)} result row{'s' if len(snap.rows) != 1 else ''}")
         text = " · ".join(p for p in parts if p)
         if snap.problem is not None:
             text += (f"<div role='alert' style='color:#b00020'>⚠ {html.escape(snap.problem.cause)}<br>"
