@@ -12,5 +12,7 @@ if [ -f js/package.json ]; then
   (cd js && npm run --silent typecheck && npm test --silent && npm run --silent check-bundle)
 fi
 echo "== pytest (all groups)"
-notebooks=$(ls template.ipynb examples/*.ipynb 2>/dev/null || true)
+notebooks=$(ls template.ipynb training.ipynb examples/*.ipynb 2>/dev/null || true)
+# training.ipynb opens the widget, then trains this many steps through the Python control (seconds)
+export TBWIDGETS_NOTEBOOK_TRAIN_STEPS=${TBWIDGETS_NOTEBOOK_TRAIN_STEPS:-8}
 python -m pytest -m "" tests $([ -n "$notebooks" ] && echo --nbval-lax --nbval-current-env $notebooks) "$@"

@@ -19,9 +19,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from tbwidgets._compat_config import TrainingConfig, compare_configs
+from tbwidgets._compat_search import test_benchmark_comparison, test_hyperparameter_search
+from tbwidgets._compat_training import MetricsTracker, test_fine_tuning
 from tbwidgets.core.check import Check
 from tbwidgets.core.result import CheckResult
 from tbwidgets.loading.model import LoadedModel
+from tbwidgets.training.seed import set_random_seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,8 +33,15 @@ if TYPE_CHECKING:
     from tbwidgets.core.report import Report
 
 __all__ = [
+    "MetricsTracker",
+    "TrainingConfig",
+    "compare_configs",
     "run_all_tier1_tests",
+    "set_random_seed",
+    "test_benchmark_comparison",
+    "test_fine_tuning",
     "test_gradient_flow",
+    "test_hyperparameter_search",
     "test_inference_speed",
     "test_memory_footprint",
     "test_output_stability",

@@ -30,6 +30,18 @@ def test_core_checks_and_loading_import_no_widget_or_training_library() -> None:
     assert "tbwidgets.core" in loaded and "tbwidgets.checks" in loaded
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
     assert not {m for m in loaded if m.startswith("tbwidgets.widgets")}
+    below = _modules_after("import tbwidgets.core, tbwidgets.checks, tbwidgets.loading")
+    assert not {m for m in below if m.startswith("tbwidgets.training")}
+
+
+def test_training_engine_imports_only_what_training_may_use() -> None:
+    """training uses core and loading; W&B and Optuna load only when a run asks for them."""
+    loaded = _modules_after("import tbwidgets.training.fit, tbwidgets.training.engine, tbwidgets.cli.train")
+    assert "lightning" in loaded
+    assert not {
+        m for m in loaded if m.split(".")[0] in {"wandb", "optuna", "ipywidgets", "anywidget", "bqplot"}
+    }
+    assert not {m for m in loaded if m.startswith("tbwidgets.widgets") or m.startswith("tbwidgets.checks")}
 
 
 def test_import_tbwidgets_is_lazy() -> None:

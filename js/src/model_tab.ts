@@ -65,19 +65,13 @@ export function renderModelTab(header: Header, info: ModelInfo): HTMLElement {
   );
 }
 
+/** The Tier 3 panel: the Train view itself is composed below the shell (ipywidgets + bqplot). */
 export function renderTier3(): HTMLElement {
   return h(
     "div",
     { className: "tbw-panel-body tbw-tier3" },
-    h("h4", {}, "Tier 3 — training (coming in a later release)"),
-    h("p", {}, "This tab will hold:"),
-    h(
-      "ul",
-      {},
-      h("li", {}, "Training runs on a small dataset with live loss and learning-rate curves."),
-      h("li", {}, "Hyperparameter search with a table of trials."),
-      h("li", {}, "GLUE fine-tuning benchmarks with per-task scores."),
-    ),
-    h("p", { className: "tbw-muted" }, "Nothing here runs yet; Tier 1 and Tier 2 work now."),
+    h("h4", {}, "Tier 3 — training"),
+    h("p", {}, "Train the loaded model below: pick the data and settings, press Train, and watch loss, accuracy, learning rate and gradient norm per optimizer step. Stop writes a checkpoint that Resume continues from."),
+    h("p", { className: "tbw-muted" }, "Below the Train section: Search (Optuna trials with pruning, live) and Benchmarks (GLUE tasks and held-out LM beside a majority and a same-budget baseline)."),
   );
 }

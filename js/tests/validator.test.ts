@@ -126,7 +126,8 @@ describe("render", () => {
     expect(model.saved).toBe(1);
     expect(el.querySelector(".tbw-message")?.textContent).toContain("No checks are registered");
     (el.querySelector('.tbw-tab[data-tab="tier3"]') as HTMLButtonElement).click();
-    expect(el.querySelector(".tbw-tier3")?.textContent).toContain("coming");
+    expect(el.querySelector(".tbw-tier3")?.textContent).toContain("Train the loaded model below");
+    expect(el.querySelector(".tbw-tier3")?.textContent).toContain("Search (Optuna trials with pruning, live) and Benchmarks");
     expect(el.querySelectorAll(".tbw-tier3 button").length).toBe(0); // no fake controls
   });
 

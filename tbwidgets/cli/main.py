@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--junit", metavar="F", help="write JUnit XML (one test case per check)")
     v.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.add_parser("checks", help="list the available checks")
+    from tbwidgets.cli.train import add_train_parser  # light: training loads only when `train` runs
+
+    add_train_parser(sub)
+    from tbwidgets.cli.bench import add_bench_parser
+    from tbwidgets.cli.search import add_search_parsers  # light too: optuna loads when they run
+
+    add_search_parsers(sub)
+    add_bench_parser(sub)
     return parser
 
 
@@ -65,9 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.make_streams_safe()
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "checks":
-            return list_checks()
-        return validate_command(args)
+        return _dispatch(args)
     except Interrupted as stop:
         return stop.code
     except KeyboardInterrupt:  # between the phases that explain themselves (or in --checks)
@@ -75,6 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         say("Interrupted.")
         return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command; training, search and bench import their stack only when chosen."""
+    if args.command == "checks":
+        return list_checks()
+    if args.command == "train":
+        from tbwidgets.cli.train import train_command
+
+        return train_command(args)
+    if args.command in ("search", "search-worker", "bench"):
+        from tbwidgets.cli.bench import bench_command
+        from tbwidgets.cli.search import search_command, worker_command
+
+        commands = {"search": search_command, "search-worker": worker_command, "bench": bench_command}
+        return commands[args.command](args)
+    return validate_command(args)
 
 
 def list_checks() -> int:

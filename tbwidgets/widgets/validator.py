@@ -22,9 +22,10 @@ import traitlets
 from tbwidgets.core import Check, Report, Runner
 from tbwidgets.core.events import Event, RunFinished
 from tbwidgets.widgets import _state
-from tbwidgets.widgets._areas import ComposedDisplayMixin, Tier2Area, tab_box
+from tbwidgets.widgets._areas import ComposedDisplayMixin, Tier2Area
 from tbwidgets.widgets._messages import FrontEndMixin
 from tbwidgets.widgets._throttle import Coalescer
+from tbwidgets.widgets._train_control import Tier3Area, TrainControlMixin
 from tbwidgets.widgets._work import TIER_KEYS, Worker, describe_problem, load_source, plan, suite_checks
 from tbwidgets.widgets.export import ExportMixin
 
@@ -33,20 +34,23 @@ _TIER_LABELS = {"tier1": "Tier 1", "tier2": "Tier 2"}
 _SERIAL = itertools.count(1)  # names worker threads; never shown to users
 
 
-class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidget.AnyWidget):
+class ValidatorWidget(
+    ComposedDisplayMixin, FrontEndMixin, ExportMixin, TrainControlMixin, anywidget.AnyWidget
+):
     """Validate a transformer in one cell: `ValidatorWidget(gist_id)` or `ValidatorWidget()` (example).
 
     Sources: `gist_id` (id or URL; default: the `GIST_ID` env var; an empty one is shown as an error),
     `path`, `model` (an nn.Module or LoadedModel) with optional `config`; none means the built-in example. `autorun` is the tier
     run right after loading ("tier1", "tier2", "all" or None). `device` is where checks run (default:
     the model's); `tokenizer` (a Hugging Face tokenizer) turns Tier 2's text into tokens; `update_interval` is the
-    shortest time between two syncs to the browser.
+    shortest time between two syncs to the browser; `tab` is the tab shown first ("model", "tier1",
+    "tier2", "tier3").
 
     Python control: `run(tier_or_checks, wait=False)`, `stop()`, `wait()`, `.report`, `.loaded`,
-    `.explorer`, `export_html(path)`, `export_json(path)`. Displaying the widget shows `.view`: the
-    shell with the Tier 2 area (the AttentionExplorer of the latest Tier 2 run) below it. Tier 3
-    figures (bqplot) compose the same way: `VBox([w.view, w.tier3_area(fig)])` shows them only while
-    the Tier 3 tab is selected.
+    `.explorer`, `export_html(path)`, `export_json(path)`; Tier 3: `train(data=..., config=...,
+    wait=False)`, `stop()`, `resume()`, `wait_training()`, `.training_result`, `.train_view`.
+    Displaying the widget shows `.view`: the shell with the Tier 2 area (the AttentionExplorer of the
+    latest Tier 2 run) and the Tier 3 area (the Train view) below it, each visible with its tab.
     """
 
     _esm = _STATIC / "validator.js"
@@ -71,8 +75,8 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
     notice = traitlets.Dict().tag(sync=True)
     """A transient message for the user: {level: info|error, text, seq}."""
     active_tab = traitlets.Unicode("tier1").tag(sync=True)
-    """Selected tab (model, tier1, tier2, tier3); written by the front end. A later Tier 3 composition
-    shows its bqplot figures (in a VBox next to this widget) only while this is "tier3"."""
+    """Selected tab (model, tier1, tier2, tier3); written by the front end. The Tier 2 and Tier 3 areas
+    under the shell follow it."""
 
     def __init__(
         self,
@@ -87,8 +91,12 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         device: str | None = None,
         tokenizer: Any = None,
         update_interval: float = 0.1,
+        tab: str = "tier1",
     ) -> None:
         super().__init__()
+        if tab not in ("model", "tier1", "tier2", "tier3"):
+            raise ValueError(f"Unknown tab {tab!r}: use 'model', 'tier1', 'tier2' or 'tier3'.")
+        self.active_tab = tab
         # 0.1 s between syncs: ≤ 10 messages/s keeps the server far below its 1000 msg/s drop limit
         self._sync = Coalescer(self._apply_traits, interval=update_interval)
         self._lock = threading.RLock()  # guards boards, loaded, runner, reports
@@ -104,7 +112,9 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         self.tokenizer = tokenizer  # Tier 2 reads its sample text through it
         self.on_msg(self._on_front_end_msg)
         self._tier2_area = Tier2Area(self)  # before the first job: loading clears it
-        self._view = ipywidgets.VBox([self, self._tier2_area.box], layout=ipywidgets.Layout(width="100%"))
+        self._tier3 = Tier3Area(self)
+        boxes = [self, self._tier2_area.box, self._tier3.box]
+        self._view = ipywidgets.VBox(boxes, layout=ipywidgets.Layout(width="100%"))
         for key in TIER_KEYS:
             self._show_registered(key)
         if gist_id is None and model is None and path is None:
@@ -138,14 +148,6 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         """What the notebook shows: VBox([this shell, the Tier 2 area]); the area follows the tab."""
         return self._view
 
-    def tier3_area(self, *children: Any) -> Any:
-        """A VBox for Tier 3 widgets (e.g. bqplot figures), visible only while the Tier 3 tab is open.
-
-        Colab breaks `ipywidgets.Tab`, so the tab strip lives in our front end and this box follows
-        the synced `active_tab` trait instead; plain VBox/HBox work with ipywidgets 7 and 8.
-        """
-        return tab_box(self, "tier3", children)
-
     @property
     def busy(self) -> bool:
         """True while loading or running."""
@@ -171,7 +173,9 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
             self.wait()
 
     def stop(self) -> None:
-        """Stop the current run at its next check step; queued runs are dropped."""
+        """Stop the current run at its next check step (queued runs are dropped) and any training run
+        after its current optimizer step (it writes a resumable checkpoint)."""
+        self._stop_training()
         self._worker.stop()
         with self._lock:
             runner = self._runner
@@ -200,6 +204,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
             with self._lock:
                 self._loaded = None
             self._tier2_area.clear()
+            self._new_model_for_training(None)
             self._worker.stop()  # queued runs need a model
             for key in TIER_KEYS:  # results of the previous model must not look like this one's
                 self._show_registered(
@@ -211,6 +216,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
             self._loaded = loaded
             self._reports.clear()
         self._tier2_area.clear()  # its maps belong to the previous model
+        self._new_model_for_training(loaded)  # stops and clears a run on the previous model
         describe = loaded.describe()
         missing = list(loaded.missing_packages)
         header = _state.header_view(describe, missing)
@@ -310,6 +316,7 @@ class ValidatorWidget(ComposedDisplayMixin, FrontEndMixin, ExportMixin, anywidge
         with self._lock:
             header = dict(self._header)
             tiers = "; ".join(_state.tier_text(board.view()) for board in self._boards.values())
+        tiers += f"; Tier 3: {self._tier3.view.text()}"
         state = header.get("state", "empty")
         model = header.get("name") if state == "ready" else state
         source = header.get("source", {}).get("label", "") if state == "ready" else ""

@@ -134,7 +134,7 @@ def test_template_in_jupyterlab(server: Server, browser: Any) -> None:
     page.wait_for_selector(".tbw-section", timeout=10_000)
     shot(page, "05-model-tab")
     page.locator('.tbw-tab[data-tab="tier3"]').click()
-    assert "coming" in page.locator(".tbw-tier3").inner_text().lower()
+    assert "train the loaded model below" in page.locator(".tbw-tier3").inner_text().lower()
     shot(page, "06-tier3-tab")
 
     export_html(page)

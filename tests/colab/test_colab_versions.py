@@ -3,7 +3,9 @@
 Builds a venv with Colab's versions (ipywidgets 7.7.1, anywidget 0.9.21, bqplot 0.12.47, traitlets
 5.7.1, ipykernel 6.17.1, torch 2.13.0), runs `pip install .`, compares `pip freeze` before and after,
 then constructs the widget, runs Tier 1 through the Python control and serialises the widget state,
-runs Tier 2 and serialises the attention explorer it builds, and displays the composed view.
+runs Tier 2 and serialises the attention explorer it builds, and displays the composed view. Then
+installs the training extra (Colab's versions stay), builds the Tier 3 area, trains a few steps
+through the Python control and serialises the Train view's bqplot curves.
 Set TBWIDGETS_COLAB_VENV to a folder to keep the venv between runs.
 """
 
@@ -125,3 +127,58 @@ def test_install_keeps_colab_versions_and_widget_runs(colab_python: Path) -> Non
     (shown,) = result["displayed"]  # the cell shows the composed box, with the stable repr as text
     assert shown["text/plain"] == result["repr"]
     assert shown["application/vnd.jupyter.widget-view+json"]["model_id"] == result["view_id"]
+
+
+TRAIN_PROBE = """
+import json, tempfile, ipywidgets, bqplot
+from ipywidgets.widgets.widget import _remove_buffers
+from tbwidgets import ValidatorWidget
+from tbwidgets.training import TrainingConfig
+
+w = ValidatorWidget(tab="tier3", autorun=None)  # the built-in example, as training.ipynb opens it
+w.wait(600)
+config = TrainingConfig(max_steps=6, batch_size=8, val_every_n_steps=3, checkpoint_every_n_steps=3,
+                        checkpoint_dir=tempfile.mkdtemp())
+result = w.train("copy", config, wait=True)  # the Python control, through the Train view
+view = w.train_view
+states = []
+for widget in [w._tier3.box, view.box, *view.curves.figures, *(line.mark for line in view.curves.lines)]:
+    state, _paths, buffers = _remove_buffers(widget.get_state())  # how ipywidgets 7 sends it
+    states.append((json.loads(json.dumps(state)), sum(memoryview(b).nbytes for b in buffers)))
+loss_state, loss_bytes = states[2 + len(view.curves.figures)]  # the first line: train loss
+manager = json.loads(json.dumps(ipywidgets.Widget.get_manager_state()))
+print(json.dumps({
+    "ipywidgets": ipywidgets.__version__,
+    "bqplot": bqplot.__version__,
+    "repr": repr(w),
+    "steps": [int(r["step"]) for r in view.histories.rows if "loss" in r],
+    "result_steps": int(len(result.history)) if result is not None else None,
+    "problem": view.status.problem.value,
+    "tab": w.active_tab,
+    "area_shown": w._tier3.box.layout.display,
+    "loss_points": len(view.curves.lines[0].mark.x),
+    "line_buffer_bytes": loss_bytes,
+    "figure_models": [s["_model_name"] for s, _ in states[2:6]],
+    "manager_models": len(manager["state"]),
+    "checkpoints": len(view.run.snapshot().checkpoints),
+}))
+"""
+
+
+def test_training_extra_keeps_colab_versions_and_tier3_trains(colab_python: Path) -> None:
+    before = _freeze(colab_python)
+    _run([str(colab_python), "-m", "pip", "install", "-q", f"{REPO}[training]"], timeout=1500)
+    after = _freeze(colab_python)
+    changed = {n: (before.get(n), after.get(n)) for n in UNCHANGED if before.get(n) != after.get(n)}
+    assert not changed, f"pip install .[training] changed Colab's packages: {changed}"
+    assert "lightning" in after
+
+    out = _run([str(colab_python), "-c", TRAIN_PROBE], timeout=900, cwd=str(colab_python.parent))
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["ipywidgets"] == "7.7.1" and result["bqplot"] == "0.12.47"
+    assert result["steps"] == list(range(1, 7)) and result["result_steps"] == 6, result["problem"]
+    assert result["tab"] == "tier3" and result["area_shown"] == ""
+    assert "Tier 3: Done: step 6 / 6" in result["repr"] and "0x" not in result["repr"]
+    assert result["loss_points"] == 6 and result["line_buffer_bytes"] > 0  # arrays travel as buffers
+    assert set(result["figure_models"]) == {"FigureModel"}
+    assert result["manager_models"] > 20 and result["checkpoints"] >= 2
