@@ -170,10 +170,13 @@ def test_package_import_in_a_gist_is_not_an_install_hint(gists: GistLoader) -> N
 
 @pytest.mark.bad_input
 def test_missing_module_in_a_sibling_names_the_sibling(gists: GistLoader) -> None:
-    layers = "import helpers\n" + LAYERS.format(width=4)
+    layers = "import components\n" + LAYERS.format(width=4)
     with pytest.raises(LoadError) as info:
         gists("2" * 32, {"model.py": model("from layers import Block, WIDTH"), "layers.py": layers})
-    assert "layers.py imports `helpers`, which is not in the gist: add helpers.py to it" in info.value.cause
+    assert (
+        "layers.py imports `components`, which is not in the gist: add components.py to it"
+        in info.value.cause
+    )
 
 
 @pytest.mark.bad_input
