@@ -95,6 +95,12 @@ def test_stop_ends_the_running_trial_within_a_step_and_the_view_stays_usable(tmp
     assert not view.start_button.disabled and view.stop_button.disabled
     view.best_button.click()  # nothing completed: said in place, not raised
     assert "No trial has completed" in view.problems.html.value
+    view.reset()  # what a new model in the validator does
+    assert (
+        view.table.value == ""
+        and "No search yet" in view.status.value
+        and view.plots.box.layout.display == "none"
+    )
 
 
 def test_space_problems_and_engine_errors_are_shown_in_place() -> None:
