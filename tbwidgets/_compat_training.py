@@ -236,4 +236,4 @@ class MetricsTracker:
 
 
 for _obj in (test_fine_tuning, MetricsTracker):
-    _obj.__test__ = False  # type: ignore[attr-defined]  # compat exports are not tests, whatever their name
+    _obj.__test__ = False  # type: ignore[attr-defined,union-attr]  # compat exports are not tests
