@@ -144,3 +144,26 @@ def test_compat_benchmark_comparison_on_held_out_text() -> None:
     other = TinyGPT(TinyGPTConfig(vocab_size=300, max_seq_len=64, d_model=16, n_heads=2, n_layers=1))
     with pytest.raises(ValueError, match="one tokenizer"):
         benchmark_comparison(_model(), None, baseline=other)
+
+
+def test_stop_ends_the_benchmark_without_half_trained_rows(tmp_path: Path) -> None:
+    import threading
+
+    from tbwidgets.training.benchmarks import RunStarted
+
+    stop = threading.Event()
+    seen: list[Any] = []
+
+    def listener(event: Any) -> None:
+        seen.append(event)
+        if isinstance(event, RunStarted) and event.model == "baseline":
+            stop.set()  # while the first task's baseline trains
+
+    report = glue(
+        _model(), "sst2,cola", data_dir=FIXTURES, config=_config(tmp_path), on_event=listener, stop=stop
+    )
+    assert report.stopped and report.rows == []
+    assert [(e.task, e.model) for e in seen if isinstance(e, RunStarted)] == [
+        ("sst2", "model"),
+        ("sst2", "baseline"),
+    ]
