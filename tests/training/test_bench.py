@@ -128,6 +128,10 @@ def test_cli_bench_glue_and_its_exit_codes(tmp_path: Path) -> None:
     bad = run("glue", "--data-dir", str(tmp_path / "nowhere"), "--tasks", "sst2")
     assert bad.returncode == 2 and "official GLUE layout" in bad.stderr
     assert run("glue", "--tasks", "sst3", "--data-dir", str(FIXTURES)).returncode == 2
+    (tmp_path / "text.txt").write_text("\n".join(f"line {i}: the cat sat on the mat" for i in range(40)))
+    lm_run = run("lm", "--data", str(tmp_path / "text.txt"), "--config", str(tmp_path / "cfg.json"))
+    assert lm_run.returncode == 0, lm_run.stderr
+    assert "perplexity" in lm_run.stdout and "lm accuracy: model" in lm_run.stderr
 
 
 def test_compat_benchmark_comparison_on_held_out_text() -> None:
