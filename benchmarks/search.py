@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import optuna
 import torch
 
 from tbwidgets.loading.examples.tiny_gpt import TinyGPT, TinyGPTConfig
@@ -41,9 +42,12 @@ def run(pruner: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         accelerator="cpu",
         random_seed=args.seed,
     )
+    choice: Any = pruner
+    if pruner == "median-1start":  # the default median pruner, judging from the second trial on
+        choice = optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=args.val_every)
     t0 = time.perf_counter()
     result = search(
-        factory, "copy", n_trials=args.trials, config=cfg, pruner=pruner, study_name=f"copy-{pruner}"
+        factory, "copy", n_trials=args.trials, config=cfg, pruner=choice, study_name=f"copy-{pruner}"
     )
     wall = time.perf_counter() - t0
     trials = result.trials
@@ -62,11 +66,17 @@ def main() -> None:
     p.add_argument("--max-steps", type=int, default=300)
     p.add_argument("--val-every", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--pruners", default="median,hyperband", help="pruned arms, each against the unpruned one")
+    p.add_argument(
+        "--pruners",
+        default="median,hyperband",
+        help="pruned arms (median, median-1start, hyperband), each against none",
+    )
     p.add_argument("--out", type=Path, default=None, help="run folder (default: a temporary one)")
     args = p.parse_args()
     torch.set_num_threads(1)
     root = args.out or Path(tempfile.mkdtemp(prefix="tbw-search-bench-"))
+    warm = argparse.Namespace(**{**vars(args), "trials": 1, "max_steps": 2, "val_every": 1})
+    run("none", warm, root / "warm-up")  # imports Lightning/Optuna/SQLAlchemy outside the timed arms
     arms = {"none": run("none", args, root)}
     for pruner in args.pruners.split(","):
         arms[pruner] = run(pruner, args, root)
