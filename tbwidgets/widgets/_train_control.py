@@ -79,10 +79,14 @@ class TrainControlMixin:
 
     def _stop_training(self) -> None:
         self._tier3.view.stop()
+        self._tier3.search.stop()
+        self._tier3.bench.stop()
 
     def _new_model_for_training(self, loaded: Any) -> None:
         """A new model replaces the old one: stop and clear the old run; size the task yardsticks."""
         view = self._tier3.view
         view.reset()
+        self._tier3.search.reset()  # a search or benchmark of the old model must not go on
+        self._tier3.bench.reset()
         describe = loaded.describe() if loaded is not None else {}
         view.data.set_model(describe.get("vocab_size"), describe.get("max_len"))

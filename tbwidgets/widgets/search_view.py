@@ -171,6 +171,17 @@ class SearchView:
         self._redraw(True)
         return self.result
 
+    def reset(self) -> None:
+        """A new model: stop the run on the old one (waiting for it) and clear the section."""
+        self.stop()
+        if self._thread is not None:
+            self._thread.join(60)
+        if self._timer is not None:
+            self._timer.stop()
+        self.record = SearchRecord(threading.Event())
+        self.plots.box.layout.display = "none"
+        self._redraw(True)
+
     @property
     def active(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -128,6 +128,10 @@ def test_cli_bench_glue_and_its_exit_codes(tmp_path: Path) -> None:
     bad = run("glue", "--data-dir", str(tmp_path / "nowhere"), "--tasks", "sst2")
     assert bad.returncode == 2 and "official GLUE layout" in bad.stderr
     assert run("glue", "--tasks", "sst3", "--data-dir", str(FIXTURES)).returncode == 2
+    (tmp_path / "text.txt").write_text("\n".join(f"line {i}: the cat sat on the mat" for i in range(40)))
+    lm_run = run("lm", "--data", str(tmp_path / "text.txt"), "--config", str(tmp_path / "cfg.json"))
+    assert lm_run.returncode == 0, lm_run.stderr
+    assert "perplexity" in lm_run.stdout and "lm accuracy: model" in lm_run.stderr
 
 
 def test_compat_benchmark_comparison_on_held_out_text() -> None:
@@ -144,3 +148,26 @@ def test_compat_benchmark_comparison_on_held_out_text() -> None:
     other = TinyGPT(TinyGPTConfig(vocab_size=300, max_seq_len=64, d_model=16, n_heads=2, n_layers=1))
     with pytest.raises(ValueError, match="one tokenizer"):
         benchmark_comparison(_model(), None, baseline=other)
+
+
+def test_stop_ends_the_benchmark_without_half_trained_rows(tmp_path: Path) -> None:
+    import threading
+
+    from tbwidgets.training.benchmarks import RunStarted
+
+    stop = threading.Event()
+    seen: list[Any] = []
+
+    def listener(event: Any) -> None:
+        seen.append(event)
+        if isinstance(event, RunStarted) and event.model == "baseline":
+            stop.set()  # while the first task's baseline trains
+
+    report = glue(
+        _model(), "sst2,cola", data_dir=FIXTURES, config=_config(tmp_path), on_event=listener, stop=stop
+    )
+    assert report.stopped and report.rows == []
+    assert [(e.task, e.model) for e in seen if isinstance(e, RunStarted)] == [
+        ("sst2", "model"),
+        ("sst2", "baseline"),
+    ]

@@ -19,7 +19,9 @@ FAST = ["--max-steps", "4", "--batch-size", "8", "--val-every", "2", "--accelera
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env.update(
+        OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1"
+    )  # no Hub retries
     return env
 
 

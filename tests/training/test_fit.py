@@ -90,3 +90,20 @@ def test_divergence_fails_with_advice(tmp_path: Any) -> None:
     assert "learning_rate" in info.value.advice and info.value.step == 4
     assert info.value.checkpoint is not None and info.value.checkpoint.endswith("step-0000002-periodic.ckpt")
     assert isinstance(events[-1], TrainingFailed) and "loss became nan at step 4" in events[-1].message
+
+
+def test_early_stopping_ends_with_a_final_checkpoint(tmp_path: Any) -> None:
+    # a learning rate of ~0: the validation loss cannot improve after its first value
+    cfg = tiny_config(tmp_path, learning_rate=1e-12, val_every_n_steps=2, early_stopping_patience=2)
+    result = fit(tiny_model(dropout=0.0), "copy", cfg, out_dir=tmp_path / "run")
+    assert result.steps == 6 and not result.stopped  # validations at 2 (best), 4 and 6 (no better)
+    assert result.best_step == 2
+    assert any(p.endswith("step-0000006-final.ckpt") for p in result.checkpoints)
+
+
+def test_bf16_mixed_precision_trains_on_cpu(tmp_path: Any) -> None:
+    cfg = tiny_config(tmp_path, max_steps=3, val_every_n_steps=3, precision="bf16-mixed")
+    result = fit(tiny_model(), "copy", cfg, out_dir=tmp_path / "run")
+    assert (
+        result.steps == 3 and math.isfinite(result.final["loss"]) and math.isfinite(result.final["val_loss"])
+    )

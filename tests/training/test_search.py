@@ -67,7 +67,8 @@ def test_default_space_and_result_table(tmp_path: Path) -> None:
     result = search(tiny_factory, "copy", n_trials=3, config=search_config(tmp_path))
     assert isinstance(result, SearchResult)
     assert set(result.best_params) == set(DEFAULT_SPACE)
-    assert result.best_value == min(result.trials["value"])
+    complete = result.trials[result.trials["state"] == "complete"]
+    assert result.best_value == min(complete["value"])
     for column in ("number", "state", "params", "value", "duration_s", "pruned_at", "steps"):
         assert column in result.trials.columns
     assert result.trials["batch_size"].isin([16, 32, 64]).all()

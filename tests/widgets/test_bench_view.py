@@ -87,6 +87,8 @@ def test_stop_ends_the_run_within_a_step_and_keeps_the_view_usable(loaded: Any, 
     snap = view.record.snapshot()
     assert snap.step < 5000 and snap.current == "model on sst2"  # neither the baseline nor CoLA started
     assert "Stopped" in view.status.value and not view.run_button.disabled and view.stop_button.disabled
+    view.reset()  # what a new model in the validator does
+    assert view.table.value == "" and "No benchmark yet" in view.status.value and view.report is None
 
 
 def test_problems_are_shown_in_place(loaded: Any, tmp_path: Path) -> None:

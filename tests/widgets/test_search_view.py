@@ -95,6 +95,12 @@ def test_stop_ends_the_running_trial_within_a_step_and_the_view_stays_usable(tmp
     assert not view.start_button.disabled and view.stop_button.disabled
     view.best_button.click()  # nothing completed: said in place, not raised
     assert "No trial has completed" in view.problems.html.value
+    view.reset()  # what a new model in the validator does
+    assert (
+        view.table.value == ""
+        and "No search yet" in view.status.value
+        and view.plots.box.layout.display == "none"
+    )
 
 
 def test_space_problems_and_engine_errors_are_shown_in_place() -> None:
@@ -138,3 +144,21 @@ def test_the_validator_composes_search_and_benchmarks_under_the_train_view() -> 
     assert area.box.layout.display == ""
     w.active_tab = "tier1"
     assert area.box.layout.display == "none"  # the sections follow the Tier 3 tab
+
+
+def test_train_with_the_best_parameters_trains_in_the_real_train_view(tmp_path: Path) -> None:
+    from tbwidgets.widgets.validator import ValidatorWidget
+
+    w = ValidatorWidget(model=load_model(model=tiny_factory()), autorun=None, tab="tier3")
+    w.wait(60)
+    search = w._tier3.search
+    w.train_view.form.set_config(search_config(tmp_path, max_steps=4, val_every_n_steps=2))
+    search.start("copy", n_trials=2, config=search_config(tmp_path, max_steps=4, val_every_n_steps=2))
+    result = search.wait(120)
+    assert result is not None and result.best_params
+    search.best_button.click()
+    assert search.problems.html.value == ""
+    trained = w.wait_training(120)
+    assert trained is not None and trained.steps == 4  # the Train section's budget
+    assert trained.config["learning_rate"] == pytest.approx(result.best_params["learning_rate"])
+    assert trained.config["weight_decay"] == pytest.approx(result.best_params["weight_decay"])

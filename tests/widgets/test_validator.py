@@ -90,7 +90,8 @@ def test_repr_is_stable_and_informative(loaded: Any, suites: Any) -> None:
     assert not re.search(r"0x[0-9a-f]+", text)
     assert (
         text
-        == f"<ValidatorWidget {loaded.name} from example | Tier 1: idle (2 checks); Tier 2: idle (1 checks)>"
+        == f"<ValidatorWidget {loaded.name} from example | Tier 1: idle (2 checks); Tier 2: idle (1 checks); "
+        "Tier 3: Not trained yet>"
     )
     w.run(1, wait=True)
     assert "Tier 1: done (1 pass, 1 warn)" in repr(w)

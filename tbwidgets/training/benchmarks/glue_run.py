@@ -209,8 +209,8 @@ def _task(
             s: score(task, data.dev[s].labels, predict(headed.module, dl, task.regression))
             for s, dl in dev.items()
         }
-    if "model" not in scores:
-        return
+    if "model" not in scores or runs.stopped(stop):
+        return  # a task cut short by Stop gets no rows: half-trained numbers would mislead
     for split, split_data in data.dev.items():
         ref = score(task, split_data.labels, majority(task, data.train, len(split_data)))
         for metric in task.metrics:

@@ -83,7 +83,7 @@ def lm(
         steps = steps or result.steps
         finals[name] = result.final
     ref = unigram(tdata.train, tdata.val, tdata.vocab_size, loaded.task == Task.CAUSAL_LM)
-    if "model" in finals:
+    if "model" in finals and not runs.stopped(stop):  # no rows from a run cut short by Stop
         for metric, key in (("perplexity", "val_perplexity"), ("accuracy", "val_accuracy")):
             b = finals["baseline"].get(key) if "baseline" in finals else None
             row = BenchmarkRow(

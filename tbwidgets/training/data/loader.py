@@ -65,8 +65,9 @@ class ResumableSampler(Sampler[int]):
         return -(-self.n // world) if world > 1 else self.n
 
     def __iter__(self) -> Iterator[int]:
+        start, self.start = self.start, 0  # a skip applies to one pass only
         offset = self.epoch * self.n if self.tag_epoch else 0
-        for i in self.order(self.epoch)[self.start :]:
+        for i in self.order(self.epoch)[start:]:
             yield offset + i
 
 
@@ -112,12 +113,9 @@ class ResumableLoader(DataLoader):
     def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         sampler = self.resumable_sampler
         sampler.start, self._yielded, self._skip = self._skip * self.batch_size, self._skip, 0  # type: ignore[operator]
-        try:
-            for batch in super().__iter__():
-                self._yielded += 1
-                yield batch
-        finally:
-            sampler.start = 0
+        for batch in super().__iter__():
+            self._yielded += 1
+            yield batch
         # a completed pass: the next one is the next epoch, from its first batch
         sampler.epoch += 1
         self._yielded = 0

@@ -66,7 +66,9 @@ def fail_dead_trials(study: Any, max_retry: int | None) -> list[int]:
         if not is_dead_here(trial):
             continue
         try:  # the note first: a finished trial takes no more attributes
-            study._storage.set_trial_user_attr(trial._trial_id, "error", "its process died (killed or crashed)")
+            study._storage.set_trial_user_attr(
+                trial._trial_id, "error", "its process died (killed or crashed)"
+            )
             if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:

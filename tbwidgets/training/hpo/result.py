@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,10 @@ def importances(study: Any) -> tuple[dict[str, float], str | None]:
     if len(complete) < 2:
         return {}, "Parameter importances need at least 2 completed trials."
     try:
-        return {k: float(v) for k, v in optuna.importance.get_param_importances(study).items()}, None
+        with warnings.catch_warnings():  # "quantiles select the same set of trials": few trials, said below
+            warnings.simplefilter("ignore", UserWarning)
+            found = optuna.importance.get_param_importances(study)
+        return {k: float(v) for k, v in found.items()}, None
     except (RuntimeError, ValueError) as exc:
         return {}, f"Parameter importances unavailable: {exc}"
 

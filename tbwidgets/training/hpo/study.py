@@ -153,6 +153,8 @@ def search(
 ) -> SearchResult:
     """Search hyperparameters of `fit(source, data, config)` with Optuna; see the package docstring."""
     cfg = _config(config)
+    if cfg.val_every_n_steps is None:  # the pruner needs validation losses during the trial
+        cfg = cfg.replace(val_every_n_steps=max(1, (cfg.max_steps or 100) // 10))
     if isinstance(space, dict):
         validate_spec(space)
     name = study_name or default_study_name()

@@ -8,6 +8,7 @@ travel through a database.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,13 @@ def run_worker(
     storage: Any, study_name: str, *, n_trials: int | None = None, on_event: Any = None, stop: Any = None
 ) -> SearchResult:
     """Join the study and run trials until it has its `n_trials` (the first search's target by default)."""
+    import optuna
+
     recipe = study_recipe(storage, study_name)
     source = None if recipe["source"] == "example" else recipe["source"]
+    # Each worker seeds its sampler with the seed plus its process id: with one seed, every worker
+    # would draw the same random start-up points and train the same parameters twice.
+    seed = (int(recipe["config"].get("random_seed", 0)) + os.getpid()) % 2**31
     return search(
         source,
         recipe["data"],
@@ -55,6 +61,7 @@ def run_worker(
         n_trials=n_trials or int(recipe["n_trials"]),
         storage=storage,
         study_name=study_name,
+        sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=recipe.get("pruner"),
         config=recipe["config"],
         on_event=on_event,
