@@ -36,6 +36,32 @@ _FIXES = {
 }
 
 
+def add_source_arguments(p: argparse.ArgumentParser, *, download_flags: bool = True) -> None:
+    """The model-source options every command shares (validate, train, search, bench).
+
+    `download_flags=False` leaves out --timeout and --max-file-bytes for a command whose own --timeout
+    means something else (search: no new trial after N seconds).
+    """
+    p.add_argument("source", nargs="?", help="gist id or URL, a directory or model.py path")
+    p.add_argument("--gist", metavar="ID|URL", help="load model.py and config.json from this GitHub Gist")
+    p.add_argument("--revision", metavar="SHA", help="pin the gist revision")
+    p.add_argument(
+        "--path", metavar="P", help="a directory holding model.py (and config.json), or a model.py"
+    )
+    p.add_argument("--example", action="store_true", help="use the built-in example model")
+    if download_flags:
+        p.add_argument(
+            "--timeout",
+            dest="download_timeout",
+            type=positive_seconds,
+            metavar="SECONDS",
+            help="deadline for the whole gist download",
+        )
+        p.add_argument(
+            "--max-file-bytes", type=positive_bytes, metavar="N", help="largest gist file accepted (e.g. 5M)"
+        )
+
+
 def source_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """`load_model` keywords for the one model source given; UsageError when none, several or empty."""
     for name, (cause, fix) in _EMPTY.items():
@@ -55,10 +81,10 @@ def source_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         )
     kwargs: dict[str, Any] = {
         "revision": args.revision,
-        "task": args.task,
-        "device": args.device,
-        "timeout": args.timeout,
-        "max_file_bytes": args.max_file_bytes,
+        "task": getattr(args, "task", None),
+        "device": getattr(args, "device", None),
+        "timeout": getattr(args, "download_timeout", None),
+        "max_file_bytes": getattr(args, "max_file_bytes", None),
     }
     if args.gist:
         kwargs["gist_id"] = args.gist.strip()
@@ -67,6 +93,11 @@ def source_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     elif args.source:
         kwargs["source"] = args.source.strip()
     return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def source_value(kwargs: dict[str, Any]) -> str | None:
+    """The one source in `source_kwargs(...)` as `load_model`'s first argument (None = the example)."""
+    return kwargs.get("gist_id") or kwargs.get("path") or kwargs.get("source")
 
 
 def parse_tiers(text: str) -> list[int]:

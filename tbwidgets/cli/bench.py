@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs, source_value
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -20,9 +22,7 @@ def add_bench_parser(sub: Any) -> None:
         ("lm", "held-out language modelling"),
     ):
         p = kinds.add_parser(name, help=text)
-        p.add_argument(
-            "source", nargs="?", help="gist id or URL, a directory or model.py; none = built-in example"
-        )
+        add_source_arguments(p)
         p.add_argument(
             "--config", metavar="cfg.json", help="a saved TrainingConfig (the same budget for both models)"
         )
@@ -78,7 +78,7 @@ def _config(args: argparse.Namespace) -> Any:
 def _run(args: argparse.Namespace, cfg: Any) -> Any:
     from tbwidgets.training.benchmarks import glue, lm
 
-    source = args.source
+    source = source_value(source_kwargs(args))
     if args.bench == "glue":
         return glue(
             source,
@@ -99,6 +99,9 @@ def bench_command(args: argparse.Namespace) -> int:
     try:
         cfg = _config(args)
         report = _run(args, cfg)
+    except UsageError as exc:
+        _say(f"tbwidgets bench: error: {exc.cause}" + (f"\nwhat to do: {exc.fix}" if exc.fix else ""))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _say("Interrupted; no report was written.")
         return EXIT_INTERRUPTED

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from tbwidgets.cli import console
-from tbwidgets.cli.args import UsageError, parse_tiers, positive_bytes, positive_seconds, source_kwargs
+from tbwidgets.cli.args import UsageError, add_source_arguments, parse_tiers, source_kwargs
 from tbwidgets.cli.outputs import check_outputs, report_targets
 from tbwidgets.cli.run import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Interrupted, load, run_checks, say
 
@@ -35,24 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tbwidgets", description="Check, understand and train transformer models.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser("validate", help="run checks on a model and print a results table")
-    v.add_argument("source", nargs="?", help="gist id or URL, a directory or model.py path")
-    v.add_argument("--gist", metavar="ID|URL", help="load model.py and config.json from this GitHub Gist")
-    v.add_argument("--revision", metavar="SHA", help="pin the gist revision")
-    v.add_argument(
-        "--path", metavar="P", help="a directory holding model.py (and config.json), or a model.py"
-    )
-    v.add_argument("--example", action="store_true", help="validate the built-in example model")
+    add_source_arguments(v)
     v.add_argument("--tiers", default="1", help="comma-separated tiers to run (default: 1)")
     v.add_argument("--check", action="append", metavar="ID", help="run only this check (repeatable, or a,b)")
     v.add_argument("--task", choices=["causal-lm", "masked-lm", "classification"], help="state the task")
     v.add_argument("--device", help="torch device, e.g. cpu or cuda")
     v.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default: 0)")
-    v.add_argument(
-        "--timeout", type=positive_seconds, metavar="SECONDS", help="deadline for the whole gist download"
-    )
-    v.add_argument(
-        "--max-file-bytes", type=positive_bytes, metavar="N", help="largest gist file accepted (e.g. 5M)"
-    )
     v.add_argument("--json", metavar="F", help="write the report as JSON")
     v.add_argument("--html", metavar="F", help="write a self-contained HTML report")
     v.add_argument("--junit", metavar="F", help="write JUnit XML (one test case per check)")

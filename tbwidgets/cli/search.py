@@ -13,15 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs, source_value
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def add_search_parsers(sub: Any) -> None:
     """Register `search` and `search-worker` on the main parser's subcommands."""
     s = sub.add_parser("search", help="search hyperparameters with Optuna (pruned, resumable)")
-    s.add_argument(
-        "source", nargs="?", help="gist id or URL, a directory or model.py; none = built-in example"
-    )
+    add_source_arguments(s, download_flags=False)
     s.add_argument(
         "--data",
         default="copy",
@@ -141,7 +141,11 @@ def search_command(args: argparse.Namespace) -> int:
     from tbwidgets.training.hpo.study import default_study_name
 
     try:
+        source = source_value(source_kwargs(args))
         cfg, space = _config(args), _space(args.space)
+    except UsageError as exc:
+        _say(f"tbwidgets search: error: {exc.cause}" + (f"\nwhat to do: {exc.fix}" if exc.fix else ""))
+        return EXIT_USAGE
     except (ValueError, OSError) as exc:
         _say(f"tbwidgets search: error: {exc}")
         return EXIT_USAGE
@@ -149,7 +153,7 @@ def search_command(args: argparse.Namespace) -> int:
     listener = TrialLines()
     try:
         result = search(
-            args.source,
+            source,
             args.data,
             space,
             n_trials=args.n_trials,

@@ -13,6 +13,7 @@ import shlex
 import sys
 from typing import Any
 
+from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs
 from tbwidgets.cli.train_progress import LiveTrainingLine, PlainTrainingLines
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -37,9 +38,7 @@ _OVERRIDES = {  # CLI flag dest -> TrainingConfig field
 def add_train_parser(sub: Any) -> None:
     """Register `train` on the main parser's subcommands."""
     t = sub.add_parser("train", help="train a model (Tier 3) and save checkpoints")
-    t.add_argument(
-        "source", nargs="?", help="gist id or URL, a directory or model.py; none = built-in example"
-    )
+    add_source_arguments(t)
     t.add_argument(
         "--data",
         default="copy",
@@ -108,24 +107,26 @@ def _resume_command(path: str) -> str:
 def train_command(args: argparse.Namespace) -> int:
     """Run `tbwidgets train`; returns the exit code."""
     try:
+        kwargs = source_kwargs(args)
         cfg = _build_config(args)
+    except UsageError as exc:
+        _say(f"tbwidgets train: error: {exc.cause}" + (f"\nwhat to do: {exc.fix}" if exc.fix else ""))
+        return EXIT_USAGE
     except (ValueError, OSError) as exc:
         _say(f"tbwidgets train: error: {exc}")
         return EXIT_USAGE
-    from tbwidgets.cli.main import _load
+    from tbwidgets.cli.run import load
 
-    loaded = (
-        _load({"source": args.source} if args.source else {}, args) if _rank_zero() else _quiet_load(args)
-    )
+    loaded = load(kwargs, args.debug) if _rank_zero() else _quiet_load(kwargs)
     if loaded is None:
         return EXIT_USAGE
     return _train(loaded, cfg, args)
 
 
-def _quiet_load(args: argparse.Namespace) -> Any:
+def _quiet_load(kwargs: dict[str, Any]) -> Any:
     from tbwidgets.loading import load_model
 
-    return load_model(args.source) if args.source else load_model()
+    return load_model(**kwargs)
 
 
 def _train(loaded: Any, cfg: Any, args: argparse.Namespace) -> int:

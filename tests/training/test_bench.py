@@ -105,7 +105,10 @@ def test_lm_benchmark_against_unigram_and_baseline(tmp_path: Path) -> None:
 def test_cli_bench_glue_and_its_exit_codes(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "tbwidgets", "bench", *args], capture_output=True, text=True, timeout=600
+            [sys.executable, "-m", "tbwidgets", "bench", *args, "--example"],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
 
     cfg = _config(tmp_path)

@@ -27,7 +27,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def _tbw(args: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tbwidgets", "train", *args],
+        [sys.executable, "-m", "tbwidgets", "train", "--example", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -63,8 +63,27 @@ def test_usage_config_and_data_problems_exit_2(tmp_path: Path, args: list[str], 
     assert needle in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [([], "no model source given"), (["--gist", " "], "no gist id given — is GIST_ID set?")],
+)
+def test_train_needs_an_explicit_source(tmp_path: Path, args: list[str], needle: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tbwidgets", "train", *args, "--max-steps", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
+    assert "--example" in proc.stderr or "GIST_ID" in proc.stderr
+    assert not list(tmp_path.iterdir())  # nothing trained, nothing written
+
+
 def test_ctrl_c_leaves_a_checkpoint_and_prints_the_resume_command(tmp_path: Path) -> None:
     args = [
+        "--example",
         "--max-steps",
         "60",
         "--batch-size",

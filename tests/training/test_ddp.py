@@ -13,7 +13,7 @@ import pytest
 
 @pytest.mark.slow
 def test_cli_ddp_two_cpu_processes_give_one_result_and_one_checkpoint(tmp_path: Path) -> None:
-    args = ["--devices", "2", "--strategy", "ddp", "--accelerator", "cpu", "--max-steps", "4"]
+    args = ["--example", "--devices", "2", "--strategy", "ddp", "--accelerator", "cpu", "--max-steps", "4"]
     args += ["--batch-size", "8", "--val-every", "2", "--out", "run", "--json", "r.json"]
     proc = subprocess.run(
         [sys.executable, "-m", "tbwidgets", "train", *args],
