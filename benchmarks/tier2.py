@@ -12,10 +12,10 @@ import time
 import torch
 
 from tbwidgets.checks.tier2 import AttentionPatterns, AttributionCheck, Perturbation
-from tbwidgets.checks.tier2.tokenizer import DEFAULT_TEXT
 from tbwidgets.core import Runner
 from tbwidgets.loading import load_model
 from tbwidgets.loading.examples.tiny_gpt import TinyGPT, TinyGPTConfig
+from tbwidgets.loading.tokenizer import DEFAULT_TEXT
 
 GPT2_SMALL = TinyGPTConfig(vocab_size=50257, max_seq_len=1024, d_model=768, n_heads=12, n_layers=12)
 TOKENS = 128

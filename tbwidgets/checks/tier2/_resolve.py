@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from tbwidgets.checks.tier2.tokenizer import DEFAULT_MAX_TOKENS, TokenInput, prepare_tokens
 from tbwidgets.loading.model import LoadedModel
+from tbwidgets.loading.tokenizer import DEFAULT_MAX_TOKENS, TokenInput, prepare_tokens
 
 
 def as_loaded(source: Any) -> LoadedModel:

@@ -181,7 +181,7 @@ def _attribute(
 
 
 def _token_label(loaded: LoadedModel, token_id: int, tokenizer: Any) -> str:
-    from tbwidgets.checks.tier2.tokenizer import id_strings
+    from tbwidgets.loading.tokenizer import id_strings
 
     if loaded.task is Task.CLASSIFICATION:
         return f"class {token_id}"

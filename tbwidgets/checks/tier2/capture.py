@@ -25,8 +25,8 @@ from tbwidgets.checks.tier2._resolve import as_loaded, model_device, token_input
 from tbwidgets.checks.tier2.attention_hooks import AttentionRecorder
 from tbwidgets.checks.tier2.sdpa import SDPAInterceptor
 from tbwidgets.checks.tier2.softmax import SoftmaxInterceptor, merge_heads
-from tbwidgets.checks.tier2.tokenizer import DEFAULT_MAX_TOKENS
 from tbwidgets.core.context import eval_mode
+from tbwidgets.loading.tokenizer import DEFAULT_MAX_TOKENS
 
 CAUSAL_TOL = 1e-6  # weight above the diagonal that still counts as "masked" (exact zeros expected)
 

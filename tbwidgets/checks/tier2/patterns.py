@@ -16,11 +16,11 @@ import torch
 
 from tbwidgets.checks.tier2.capture import AttentionMaps, capture_attention
 from tbwidgets.checks.tier2.head_metrics import METRICS, HeadClassifier, all_metrics, duplicate_heads
-from tbwidgets.checks.tier2.tokenizer import DEFAULT_MAX_TOKENS
 from tbwidgets.core.check import Check, register
 from tbwidgets.core.context import RunContext
 from tbwidgets.core.result import CheckResult, Status
 from tbwidgets.loading.model import Task
+from tbwidgets.loading.tokenizer import DEFAULT_MAX_TOKENS
 
 CLASSES = ("previous-token", "first-token", "self", "local", "broad", "focused")
 

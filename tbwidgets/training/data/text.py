@@ -37,7 +37,7 @@ def make_vocab(vocab_size: int, tokenizer: Any, model_pad: int | None, *, specia
     """The user's tokenizer when given (with its specials when `specials`), else bytes."""
     if tokenizer is not None:
         return _hf_vocab(vocab_size, tokenizer, model_pad, specials)
-    from tbwidgets.checks.tier2.tokenizer import ByteTokenizer  # layering: see the report of issue 11
+    from tbwidgets.loading.tokenizer import ByteTokenizer
 
     byte = ByteTokenizer(vocab_size)  # raises the "needs ≥ 256 tokens, pass tokenizer=" message
     room = vocab_size > BYTE_MASK

@@ -1,6 +1,7 @@
 """Text in, tokens out: a byte-level tokenizer for any vocab ≥ 256, HF tokenizer passthrough, raw ids.
 
-Tier 2 shows what a model does with a piece of text. Most models users bring have no tokenizer, so
+Tier 2 shows what a model does with a piece of text, and Tier 3 trains on text: both read it through
+here, so it lives with loading, which both may import. Most models users bring have no tokenizer, so
 the built-in one maps each UTF-8 byte to the id of the same value (ids 0-255), which every model with
 a vocabulary of at least 256 tokens accepts, and gives readable token strings for the views.
 """

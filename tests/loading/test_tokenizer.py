@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tbwidgets.checks.tier2.tokenizer import DEFAULT_TEXT, ByteTokenizer, prepare_tokens
+from tbwidgets.loading.tokenizer import DEFAULT_TEXT, ByteTokenizer, prepare_tokens
 
 
 class FakeTokenizer:
