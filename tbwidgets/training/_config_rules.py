@@ -147,13 +147,6 @@ def _cross_rules(c: Any, n_train: int | None, cuda_available: bool | None) -> li
         )
     if _warmup_fills_run(c):
         p.append(("warmup_ratio", f"warmup covers all {c.max_steps} steps; lower warmup_ratio."))
-    if _is_int(c.max_steps) and _is_int(c.val_every_n_steps) and c.val_every_n_steps > c.max_steps:
-        p.append(
-            (
-                "val_every_n_steps",
-                f"{c.val_every_n_steps} > max_steps {c.max_steps}: validation would never run.",
-            )
-        )
     if c.early_stopping_patience is not None and (c.val_every_n_steps is None or c.validation_split == 0):
         p.append(
             (

@@ -77,7 +77,7 @@ class TrainingConfig:
     )  # compile time dwarfs short runs
     # --- validation and stopping
     val_every_n_steps: int | None = _f(
-        50, "Validate every this many steps; empty for never."
+        50, "Validate every this many steps and at the last; empty for the last only."
     )  # ten points on a 500-step curve
     early_stopping_patience: int | None = _f(
         None, "Stop after this many validations without improvement; empty for off."
