@@ -124,7 +124,8 @@ def gpt2_small(runs: int) -> None:
         gc.collect()
         after.append(rss_mb())
         print(
-            f"run {i + 1}: {times[-1]:.1f} s, {report!r}, RSS after {after[-1]:.0f} MB, load {os.getloadavg()[0]:.1f}"
+            f"run {i + 1}: {times[-1]:.1f} s wall, {cpu[-1]:.1f} s CPU time, {report!r}, "
+            f"RSS after {after[-1]:.0f} MB, load {os.getloadavg()[0]:.1f}"
         )
         if i == 0:
             for r in report.results:

@@ -133,9 +133,8 @@ class Runner:
             )
         except Exception as exc:  # noqa: BLE001 - isolation is the point: one crash must not end the suite
             result = self._crashed(check, exc)
-        finally:
-            if self.context.device.type == "cuda":  # one check's cached blocks must not starve the next
-                release(self.context.device)
+        finally:  # one check's freed blocks (CUDA cache, CPU heap) must not pile up under the next
+            release(self.context.device, collect=self.context.device.type == "cuda")
         return _with_duration(result, time.perf_counter() - t0)
 
     def _crashed(self, check: Check, exc: Exception) -> CheckResult:
