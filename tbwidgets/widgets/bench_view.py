@@ -16,8 +16,8 @@ from typing import Any
 import ipywidgets
 
 from tbwidgets.widgets._bench_panels import BenchForm, results_html
-from tbwidgets.widgets._curves import CurveTimer
 from tbwidgets.widgets._search_record import ACTIVE, FAILED, IDLE, RUNNING, STOPPING, BenchRecord, problem_of
+from tbwidgets.widgets._section import WorkerSection, problem_html
 from tbwidgets.widgets._train_panels import Problems, guarded, heading
 
 PHASE_TEXT = {IDLE: "No benchmark yet", RUNNING: "Running", STOPPING: "Stopping after this optimizer step",
@@ -25,17 +25,16 @@ PHASE_TEXT = {IDLE: "No benchmark yet", RUNNING: "Running", STOPPING: "Stopping 
 FIX = "Check the tasks, the GLUE folder, the LM text, the steps and the batch size above, fix them and press Run again."
 
 
-class BenchView:
+class BenchView(WorkerSection):
     """The Benchmarks section. `host` is the ValidatorWidget (model, tokenizer, downloads)."""
 
+    kind = "bench"
+
     def __init__(self, host: Any, *, interval: float = 0.25) -> None:
-        self.host, self.interval = host, interval
+        super().__init__(host, interval)
         self.form = BenchForm()
         self.record = BenchRecord()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._timer: CurveTimer | None = None
-        self._drawn = -1
         self._config: Any = None
         self.problems = Problems()
         self.run_button = ipywidgets.Button(description="Run benchmarks", button_style="primary", icon="play")
@@ -87,13 +86,7 @@ class BenchView:
         """Start the benchmarks on the loaded model; arguments given in code override the form."""
         if self.active:
             raise RuntimeError("Benchmarks are running: press Stop first, or wait for them to finish.")
-        loaded = getattr(self.host, "loaded", None)
-        if loaded is None:
-            raise RuntimeError(
-                "No model is loaded: load one in the header first (or wait until loading finished)."
-            )
-        if getattr(self.host, "busy", False):
-            raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
+        loaded = self._loaded_model()
         if tasks is not None:
             self.form.tasks.value = _task_names(tasks, [v for _, v in self.form.tasks.options])
         if data_dir is not None:
@@ -108,11 +101,7 @@ class BenchView:
         self._config = self._make_config(config)
         limit = max_examples if max_examples is not None else (self.form.max_examples.value or None)
         self.record, self._stop = BenchRecord(), threading.Event()
-        self.record.set_phase(RUNNING)
-        args = (loaded, glue, folder, text, limit)
-        self._thread = threading.Thread(target=self._work, args=args, name="tbwidgets-bench", daemon=True)
-        self._thread.start()
-        self._start_timer()
+        self._launch(self._work, (loaded, glue, folder, text, limit))
 
     def _make_config(self, config: Any) -> Any:
         from tbwidgets.training.benchmarks.runs import BENCH_DEFAULTS
@@ -147,35 +136,14 @@ class BenchView:
         else:
             record.finish(self._stop.is_set())
 
-    def stop(self) -> None:
-        """Stop within one optimizer step; the rows finished so far stay and can be exported."""
-        if self.record.phase == RUNNING:
-            self._stop.set()
-            self.record.set_phase(STOPPING)
-        self._redraw(False)
+    def _stop_event(self) -> threading.Event:
+        return self._stop
 
-    def wait(self, timeout: float | None = None) -> Any:
-        """Block until the run ended and the section showed it; the combined BenchmarkReport."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self._timer is not None and not self.active:
-            self._timer.stop()
-        self._redraw(True)
+    def _outcome(self) -> Any:
         return self.report
 
-    def reset(self) -> None:
-        """A new model: stop the run on the old one (waiting for it) and clear the section."""
-        self.stop()
-        if self._thread is not None:
-            self._thread.join(60)
-        if self._timer is not None:
-            self._timer.stop()
+    def _clear(self) -> None:
         self.record = BenchRecord()
-        self._redraw(True)
-
-    @property
-    def active(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     @property
     def report(self) -> Any:
@@ -211,16 +179,6 @@ class BenchView:
         return path
 
     # -- drawing (timer thread) -----------------------------------------------------------------------
-    def _start_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = CurveTimer(self._tick, self.interval, name="tbwidgets-bench").start()
-
-    def _tick(self, final: bool) -> None:
-        self._redraw(final)
-        if not final and not self.active and self._timer is not None:
-            self._timer.stop(wait=False)
-
     def _redraw(self, final: bool) -> None:
         snap = self.record.snapshot()
         if snap.seq == self._drawn and not final:
@@ -243,10 +201,7 @@ class BenchView:
                          f"baseline of {_count(m.get('baseline_params'))}; {html.escape(str(m.get('pooling', '')))}")  # fmt: skip
         if snap.rows:
             parts.append(f"{len(snap.rows)} result row{'s' if len(snap.rows) != 1 else ''}")
-        text = " · ".join(p for p in parts if p)
-        if snap.problem is not None:
-            text += (f"<div role='alert' style='color:#b00020'>⚠ {html.escape(snap.problem.cause)}<br>"
-                     f"<b>What to do:</b> {html.escape(snap.problem.fix)}</div>")  # fmt: skip
+        text = " · ".join(p for p in parts if p) + problem_html(snap.problem)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in snap.notes)
         return f"<div>{text}</div>" + (f"<ul style='color:#555;margin:2px 0'>{notes}</ul>" if notes else "")
 

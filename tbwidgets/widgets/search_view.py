@@ -14,7 +14,6 @@ from typing import Any
 
 import ipywidgets
 
-from tbwidgets.widgets._curves import CurveTimer
 from tbwidgets.widgets._search_panels import SearchPlots, SpaceForm, trials_html
 from tbwidgets.widgets._search_record import (
     ACTIVE,
@@ -26,6 +25,7 @@ from tbwidgets.widgets._search_record import (
     SearchRecord,
     problem_of,
 )
+from tbwidgets.widgets._section import WorkerSection, problem_html
 from tbwidgets.widgets._train_panels import Problems, guarded, heading
 
 PHASE_TEXT = {IDLE: "No search yet", RUNNING: "Searching", STOPPING: "Stopping after this optimizer step",
@@ -34,20 +34,20 @@ SEARCH_DEFAULTS: dict[str, Any] = {"checkpoint_every_n_steps": None, "keep_best"
 FIX = "Check the space, the data and the steps above, fix them and press Start search again."
 
 
-class SearchView:
+class SearchView(WorkerSection):
     """The Search section. `host` is the ValidatorWidget; `train_view` receives the best parameters."""
+
+    kind = "search"
 
     def __init__(
         self, host: Any, *, train_view: Any = None, search: Any = None, interval: float = 0.25
     ) -> None:
-        self.host, self.train_view, self.interval = host, train_view, interval
+        super().__init__(host, interval)
+        self.train_view = train_view
         self._search = search  # the engine's search(); injectable for tests of failures
         self.form = SpaceForm()
         self.plots = SearchPlots()
         self.record = SearchRecord(threading.Event())
-        self._thread: threading.Thread | None = None
-        self._timer: CurveTimer | None = None
-        self._drawn = -1
         self._data: Any = None
         self._config: Any = None
         self.problems = Problems()
@@ -100,13 +100,7 @@ class SearchView:
         """Start a search on the loaded model; arguments given in code override the form."""
         if self.active:
             raise RuntimeError("A search is running: press Stop first, or wait for it to finish.")
-        loaded = getattr(self.host, "loaded", None)
-        if loaded is None:
-            raise RuntimeError(
-                "No model is loaded: load one in the header first (or wait until loading finished)."
-            )
-        if getattr(self.host, "busy", False):
-            raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
+        loaded = self._loaded_model()
         run = getattr(getattr(self.train_view, "run", None), "active", False)
         if run:
             raise RuntimeError(
@@ -118,16 +112,8 @@ class SearchView:
         self._data = data if data is not None else (self.form.data.value.strip() or "copy")
         self._config = self._base_config(config)
         self.record = SearchRecord(threading.Event())
-        self.record.set_phase(RUNNING)
-        args = (
-            loaded,
-            self._data,
-            space if space is not None else spec,
-            n_trials or self.form.n_trials.value,
-        )
-        self._thread = threading.Thread(target=self._work, args=args, name="tbwidgets-search", daemon=True)
-        self._thread.start()
-        self._start_timer()
+        spec = space if space is not None else spec
+        self._launch(self._work, (loaded, self._data, spec, n_trials or self.form.n_trials.value))
 
     def _base_config(self, config: Any) -> Any:
         """The given config, else the Train section's settings, with the form's steps and quick validation."""
@@ -155,36 +141,15 @@ class SearchView:
         else:
             record.finish(record.stop.is_set())
 
-    def stop(self) -> None:
-        """Stop within one optimizer step; the running trial is queued again for a resumed search."""
-        if self.record.phase == RUNNING:
-            self.record.stop.set()
-            self.record.set_phase(STOPPING)
-        self._redraw(False)
+    def _stop_event(self) -> threading.Event:
+        return self.record.stop  # the running trial is queued again for a resumed search
 
-    def wait(self, timeout: float | None = None) -> Any:
-        """Block until the search ended and the section showed it; the SearchResult (None if it failed)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self._timer is not None and not self.active:
-            self._timer.stop()
-        self._redraw(True)
+    def _outcome(self) -> Any:
         return self.result
 
-    def reset(self) -> None:
-        """A new model: stop the run on the old one (waiting for it) and clear the section."""
-        self.stop()
-        if self._thread is not None:
-            self._thread.join(60)
-        if self._timer is not None:
-            self._timer.stop()
+    def _clear(self) -> None:
         self.record = SearchRecord(threading.Event())
         self.plots.box.layout.display = "none"
-        self._redraw(True)
-
-    @property
-    def active(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     @property
     def result(self) -> Any:
@@ -213,16 +178,6 @@ class SearchView:
         self.train_view.train(data=self._data, config=base.replace(**changes))
 
     # -- drawing (timer thread) -----------------------------------------------------------------------
-    def _start_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = CurveTimer(self._tick, self.interval, name="tbwidgets-search").start()
-
-    def _tick(self, final: bool) -> None:
-        self._redraw(final)
-        if not final and not self.active and self._timer is not None:
-            self._timer.stop(wait=False)  # one last, final redraw follows
-
     def _redraw(self, final: bool) -> None:
         snap = self.record.snapshot()
         if snap.seq == self._drawn and not final:
@@ -252,10 +207,7 @@ class SearchView:
         best = _best(snap)
         if best is not None:
             parts.append(f"best val loss {snap.trials[best].value:.4g} (trial {best})")
-        line = " · ".join(parts)
-        if snap.problem is not None:
-            line += (f"<div role='alert' style='color:#b00020'>⚠ {html.escape(snap.problem.cause)}<br>"
-                     f"<b>What to do:</b> {html.escape(snap.problem.fix)}</div>")  # fmt: skip
+        line = " · ".join(parts) + problem_html(snap.problem)
         return f"<div>{line}</div>"
 
     def text(self) -> str:
