@@ -36,3 +36,14 @@ def test_tolerances_scale_with_the_dtype() -> None:
     assert scaled_tol(1e-5, torch.float32) == 1e-5
     assert scaled_tol(1e-5, torch.float16) == pytest.approx(50 * 2**-10)
     assert scaled_tol(1e-5, torch.bfloat16) > scaled_tol(1e-5, torch.float16)
+
+
+def test_overfit_batch_with_bfloat16_moments_still_memorises() -> None:
+    """Big models keep Adam's moments in bfloat16 (memory); the check must reach the same verdict."""
+    torch.manual_seed(0)
+    loaded = load_model(model=ZooLM())
+    full = Runner(loaded, [OverfitBatch(time_box_s=60.0)]).run()["tier1.overfit_batch"]
+    compact = Runner(loaded, [OverfitBatch(time_box_s=60.0, compact_above=0)]).run()["tier1.overfit_batch"]
+    assert full.status is Status.PASS and compact.status is Status.PASS, compact.summary
+    curve = compact.artifacts["loss_curve"]
+    assert curve[-1] < 0.2 * curve[0] and len(curve) <= 2 * len(full.artifacts["loss_curve"]) + 5
