@@ -39,7 +39,7 @@ def test_tolerances_scale_with_the_dtype() -> None:
 
 
 def test_overfit_batch_with_bfloat16_moments_still_memorises() -> None:
-    """Big models keep Adam's moments in bfloat16 (memory); the check must reach the same verdict."""
+    """Big models get a compact optimizer (no momentum, bfloat16 second moment); same verdict."""
     torch.manual_seed(0)
     loaded = load_model(model=ZooLM())
     full = Runner(loaded, [OverfitBatch(time_box_s=60.0)]).run()["tier1.overfit_batch"]
