@@ -2,7 +2,7 @@
 
 Opens a notebook with the widget on its Tier 3 tab (built-in example model), types a small search
 (3 trials of 10 steps on `copy`) into the Search form, presses Start and watches trial rows appear
-while trials run (two screenshots at least), then runs Benchmarks on the GLUE fixtures (SST-2, 4
+while trials run (two screenshots at least), then runs Benchmarks on the GLUE fixtures (SST-2, 20
 steps) until the table shows the model beside its majority and same-budget baseline. No page errors
 and no request off the test server. Screenshots go to test-artifacts/browser/search-*.png.
 """
@@ -35,6 +35,12 @@ from tbwidgets import ValidatorWidget
 w = ValidatorWidget(tab="tier3", autorun=None)
 w"""
 ROWS_JS = "() => document.querySelectorAll('.tbw-search-trials tr[class^=\"tbw-trial-\"]').length"
+WATCH_RUNNING_JS = """() => {
+  window.tbwSawBenchRunning = false;
+  const seen = () => document.querySelector('.tbw-bench-results tr.tbw-bench-running') !== null;
+  new MutationObserver(() => { if (seen()) window.tbwSawBenchRunning = true; })
+    .observe(document.body, {childList: true, subtree: true});
+}"""
 DONE_JS = "() => /Done|Stopped|Failed/.test(document.querySelector('.tbw-search-status').innerText)"
 
 
@@ -117,12 +123,14 @@ def run_through(page: Any, server: Server) -> None:
     shot(page, ".tbw-search", "04-search-done")
 
     fill(page, ".tbw-bench-data-dir", str(GLUE))
-    fill(page, ".tbw-bench-steps", "4")
+    fill(page, ".tbw-bench-steps", "20")
     fill(page, ".tbw-bench-batch", "8")  # the fixtures have 16 train examples
     page.locator(".tbw-bench").first.scroll_into_view_if_needed()
+    page.evaluate(WATCH_RUNNING_JS)  # a short run can end between two polls: record every render
     page.locator(".tbw-bench-run").click()
-    page.wait_for_selector(".tbw-bench-results tr.tbw-bench-running", timeout=120_000)
-    shot(page, ".tbw-bench", "05-bench-running")
+    page.wait_for_function("() => window.tbwSawBenchRunning === true", timeout=120_000)
+    if page.locator(".tbw-bench-results tr.tbw-bench-running").count():
+        shot(page, ".tbw-bench", "05-bench-running")
     page.wait_for_selector(".tbw-bench-results tr.tbw-bench-row", timeout=240_000)
     page.wait_for_function(
         "() => /Done/.test(document.querySelector('.tbw-bench-status').innerText)", timeout=60_000
