@@ -167,12 +167,13 @@ def test_stop_fails_the_running_trial_and_a_resume_runs_it_again(tmp_path: Path)
             stop.set()
 
     cfg = search_config(tmp_path)
-    stopped = search(
-        tiny_factory, "copy", n_trials=3, config=cfg, study_name="s", on_event=listener, stop=stop
-    )
+    stopped = search(  # no pruner: trial 1 must still be running when Stop comes
+        tiny_factory, "copy", n_trials=3, config=cfg, study_name="s", on_event=listener, stop=stop,
+        pruner="none",
+    )  # fmt: skip
     assert stopped.stopped and list(stopped.trials["state"]) == ["complete", "fail", "waiting"]
     assert stopped.trials["retry_of"].iloc[2] == 1
-    done = search(tiny_factory, "copy", n_trials=3, config=cfg, study_name="s")
+    done = search(tiny_factory, "copy", n_trials=3, config=cfg, study_name="s", pruner="none")
     states = done.trials.set_index("number")["state"].to_dict()
     assert states == {0: "complete", 1: "fail", 2: "complete", 3: "complete"}
     assert (
@@ -185,8 +186,9 @@ def test_stop_fails_the_running_trial_and_a_resume_runs_it_again(tmp_path: Path)
 def test_journal_file_and_sqlalchemy_url(tmp_path: Path, kind: str) -> None:
     storage = str(tmp_path / "study.log") if kind == "journal" else f"sqlite:///{tmp_path / 'other.db'}"
     result = search(
-        tiny_factory, "copy", n_trials=2, config=search_config(tmp_path), storage=storage, study_name="j"
-    )
+        tiny_factory, "copy", n_trials=2, config=search_config(tmp_path), storage=storage, study_name="j",
+        pruner="none",
+    )  # fmt: skip
     assert result.n_complete == 2
     assert (tmp_path / ("study.log" if kind == "journal" else "other.db")).exists()
 
@@ -237,7 +239,7 @@ def test_cli_search_writes_json_and_exit_codes(tmp_path: Path) -> None:
         ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
-    ok = run("--n-trials", "2", "--study", "cli", "--json", str(tmp_path / "s.json"))
+    ok = run("--n-trials", "2", "--study", "cli", "--pruner", "none", "--json", str(tmp_path / "s.json"))
     assert ok.returncode == 0, ok.stderr
     assert "trial 1 complete" in ok.stderr and "Best val_loss" in ok.stdout
     assert json.loads((tmp_path / "s.json").read_text())["n_complete"] == 2
@@ -251,6 +253,8 @@ def test_pruner_choices_count_in_optimizer_steps(tmp_path: Path) -> None:
     cfg = search_config(tmp_path, max_steps=300, val_every_n_steps=20)
     median = make_pruner(None, cfg)
     assert isinstance(median, optuna.pruners.MedianPruner) and median._n_warmup_steps == 20
+    starts = {n: make_pruner("median", cfg, n)._n_startup_trials for n in (3, 12, 20, 35, 50, 200)}
+    assert starts == {3: 1, 12: 1, 20: 2, 35: 3, 50: 5, 200: 5}  # a tenth of the study, 1 to 5
     hyperband = make_pruner("hyperband", cfg)
     assert isinstance(hyperband, optuna.pruners.HyperbandPruner)
     assert (hyperband._min_resource, hyperband._max_resource) == (20, 300)

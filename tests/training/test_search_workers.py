@@ -97,6 +97,7 @@ def test_heartbeat_fails_a_silent_trial_of_another_machine(tmp_path: Path) -> No
         storage=storage,
         study_name="hb",
         config=search_config(tmp_path),
+        pruner="none",  # the retry is judged on completing, not on its loss
     )
     states = result.trials.set_index("number")["state"].to_dict()
     assert states[0] == "fail" and result.trials.set_index("number").loc[1, "retry_of"] == 0

@@ -6,6 +6,7 @@
   or a `(trial) -> dict` function instead (see `space`).
 - TPE seeded with `config.random_seed`; the median pruner by default ("hyperband" or "none" too), fed
   with the validation loss at the optimizer step, so a trial can be pruned within its first epoch.
+  It judges once a tenth of the study has finished (1 to 5 start-up trials, see `startup_trials`).
 - Storage: SQLite in `<checkpoint_dir>/<study_name>/study.db` by default; a journal file, any
   SQLAlchemy URL or an Optuna storage also work. Calling `search` again with the same study name
   resumes it; a trial whose process was killed becomes FAIL and is run again.
