@@ -2,6 +2,9 @@
 
 Token ids are not differentiable, so the path integral runs over the token embedding layer's
 output, from the embeddings of a baseline sequence (all pad tokens, or token 0) to the input's.
+The path only ends at f(baseline) when the ids matter through that layer alone; models that also
+read the raw ids (RoBERTa counts position ids from the non-padding tokens) get another baseline
+token, the first whose all-baseline input agrees with the path's end (`consistent_baseline`).
 The attributed value is the logit of the predicted next token (not its probability: a saturated
 softmax has near-zero gradients). Completeness — sum(scores) = f(input) − f(baseline) — is
 checked through captum's convergence delta; when the delta is large relative to that
@@ -136,21 +139,25 @@ def _attribute(
 ) -> Attribution:  # fmt: skip
     from captum.attr import LayerIntegratedGradients  # lazy: captum imports take a second
 
-    base_id = baseline_id if baseline_id is not None else (loaded.facts.pad_token_id or 0)
-    baseline = torch.full_like(ids, base_id)
-
     def forward(x: torch.Tensor) -> torch.Tensor:
         logits = logits_of(loaded, x)  # (B, T, V), or (B, 1, C) for one output per sequence
         return logits[:, pos if logits.shape[1] > 1 else 0, :]  # (B, V)
 
+    notes: list[str] = []
     with eval_mode(loaded.module), torch.enable_grad():
         with torch.no_grad():
+            if baseline_id is not None:
+                base_id = baseline_id
+            else:
+                base_id, note = consistent_baseline(loaded, ids, forward)
+                notes += [note] if note else []
+            baseline = torch.full_like(ids, base_id)
             logits = forward(ids)[0]
             tgt = int(logits.argmax()) if target is None else int(target)
             f_x, f_b = float(logits[tgt]), float(forward(baseline)[0, tgt])
         lig = LayerIntegratedGradients(forward, loaded.token_embedding)
         ibs = internal_batch_size or auto_batch_size(loaded, ids.shape[1], max_steps)
-        best, tries, notes = _converge(
+        best, tries, converge_notes = _converge(
             lambda steps: lig.attribute(
                 ids, baselines=baseline, target=tgt, n_steps=steps, internal_batch_size=min(ibs, steps),
                 return_convergence_delta=True,
@@ -158,6 +165,7 @@ def _attribute(
             n_steps, max_steps, tolerance * max(abs(f_x - f_b), DIFF_FLOOR), time_budget_s, progress,
         )  # fmt: skip
     attr, delta, steps = best
+    notes += converge_notes
     if tok.truncated_from:
         notes.insert(0, f"input cut from {tok.truncated_from} to {tok.length} tokens")
     scores = attr[0].sum(-1).detach().float().cpu()  # (T,): summed over the embedding dimension
@@ -178,6 +186,51 @@ def _attribute(
         notes,
         tolerance,
     )
+
+
+def consistent_baseline(
+    loaded: LoadedModel, ids: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]
+) -> tuple[int, str | None]:
+    """The baseline token: padding (or 0) unless the model reads that id outside its token embedding.
+
+    The IG path feeds `ids` with the embedding layer's output swapped for the baseline's; it ends
+    at f(baseline) only if the model sees the ids through that layer alone. A candidate passes when
+    the swapped forward equals the plain forward of the all-baseline input. Returns (id, note).
+    """
+    vocab = loaded.facts.vocab_size or int(ids.max()) + 1
+    first = loaded.facts.pad_token_id or 0
+    candidates = list(dict.fromkeys(c for c in (first, 0, 2, 3, 4) if 0 <= c < vocab))
+    for candidate in candidates:
+        try:
+            ends_there = _path_ends_at_baseline(loaded, ids, candidate, forward)
+        except Exception:  # noqa: BLE001 - the swap itself failed (an embedding called twice): cannot tell
+            return first, None
+        if ends_there:
+            if candidate == first:
+                return candidate, None
+            return candidate, (
+                f"baseline token {candidate}, not {first}: the model reads token {first} outside its embedding "
+                "(e.g. position ids counted from the non-padding tokens), so an all-padding baseline is not "
+                "where the attribution path ends"
+            )
+    return first, f"no baseline token among {candidates} gives an exact path end; kept {first}"
+
+
+def _path_ends_at_baseline(
+    loaded: LoadedModel, ids: torch.Tensor, candidate: int, forward: Callable[[torch.Tensor], torch.Tensor]
+) -> bool:
+    embedding = loaded.token_embedding
+    assert embedding is not None
+    baseline = torch.full_like(ids, candidate)
+    plain = forward(baseline)
+    swapped_in = embedding(baseline)
+    hook = embedding.register_forward_hook(lambda module, args, out: swapped_in)
+    try:
+        swapped = forward(ids)
+    finally:
+        hook.remove()
+    scale = float(plain.abs().max()) or 1.0
+    return float((plain - swapped).abs().max()) <= 1e-4 * scale + 1e-6
 
 
 def _token_label(loaded: LoadedModel, token_id: int, tokenizer: Any) -> str:

@@ -40,6 +40,32 @@ def test_explicit_target_position_and_baseline() -> None:
     assert abs(float(a.scores.sum()) - (a.f_input - a.f_baseline)) <= abs(a.delta) + 1e-4
 
 
+class PaddingPositionsLM(torch.nn.Module):
+    """RoBERTa's scheme: position ids count the non-padding tokens, padding sits at position row 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.tok, self.pos = torch.nn.Embedding(64, 16), torch.nn.Embedding(34, 16, padding_idx=0)
+        self.mix, self.head = torch.nn.Linear(16, 16), torch.nn.Linear(16, 64)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        real = input_ids.ne(0).long()
+        x = self.tok(input_ids) + self.pos(torch.cumsum(real, dim=1) * real)
+        return self.head(torch.tanh(self.mix(x)).cumsum(dim=1))
+
+
+def test_a_model_that_reads_the_padding_id_gets_a_baseline_its_path_ends_at() -> None:
+    lm = loaded(PaddingPositionsLM(), max_len=32)
+    a = integrated_gradients(lm, input_ids=[5, 9, 17, 3, 40, 22])
+    assert a.baseline_id == 2 and any("outside its embedding" in n for n in a.notes)
+    assert a.converged and abs(float(a.scores.sum()) - (a.f_input - a.f_baseline)) <= abs(a.delta) + 1e-4
+    forced = integrated_gradients(
+        lm, input_ids=[5, 9, 17, 3, 40, 22], baseline_id=0, n_steps=50, max_steps=50
+    )
+    assert forced.baseline_id == 0 and not forced.converged  # the all-padding baseline: the path misses f(b)
+
+
 def test_steps_are_raised_up_to_the_cap_and_reported() -> None:
     a = integrated_gradients(loaded(TBStyle()), text="abcdefgh", n_steps=2, max_steps=8, tolerance=1e-9)
     assert [s for s, _ in a.tries] == [2, 4, 8]
