@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs, source_value
+from tbwidgets.cli.outputs import human_lines, write_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -29,8 +30,8 @@ def add_bench_parser(sub: Any) -> None:
         p.add_argument("--max-steps", type=int, help="optimizer steps per model and task")
         p.add_argument("--seed", type=int, help="random seed")
         p.add_argument("--no-baseline", action="store_true", help="skip the same-budget baseline")
-        p.add_argument("--json", metavar="F", help="write the report as JSON")
-        p.add_argument("--html", metavar="F", help="write the report as HTML")
+        p.add_argument("--json", metavar="F", help="write the report as JSON (- for standard output)")
+        p.add_argument("--html", metavar="F", help="write the report as HTML (- for standard output)")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         if name == "glue":
             p.add_argument(
@@ -113,11 +114,13 @@ def bench_command(args: argparse.Namespace) -> int:
             raise
         _say(f"tbwidgets bench: error: {type(exc).__name__}: {exc}")
         return EXIT_USAGE
-    print(report.to_frame().to_string(index=False))
+    with human_lines(args):
+        print(report.to_frame().to_string(index=False))
     for note in report.notes:
         _say(f"note: {note}")
     for flag, writer in (("json", report.to_json), ("html", report.to_html)):
         if getattr(args, flag):
-            writer(getattr(args, flag))
-            _say(f"Wrote {getattr(args, flag)}")
+            wrote = write_text(getattr(args, flag), writer)
+            if wrote:
+                _say(wrote)
     return EXIT_OK if report.rows else EXIT_FAILED

@@ -97,3 +97,14 @@ def fit(text: str, stream: TextIO) -> str:
         return text.encode(encoding, ERRORS).decode(encoding)
     except LookupError:
         return text.encode("ascii", ERRORS).decode("ascii")
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: after a broken pipe, Python's flush at exit must not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured): nothing to flush
+        pass

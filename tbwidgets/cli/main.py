@@ -20,6 +20,7 @@ from tbwidgets.cli.run import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Interrupted
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "build_parser", "main"]
 EXIT_PROBLEMS = 1
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what `yes | head` reports
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,9 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--task", choices=["causal-lm", "masked-lm", "classification"], help="state the task")
     v.add_argument("--device", help="torch device, e.g. cpu or cuda")
     v.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default: 0)")
-    v.add_argument("--json", metavar="F", help="write the report as JSON")
-    v.add_argument("--html", metavar="F", help="write a self-contained HTML report")
-    v.add_argument("--junit", metavar="F", help="write JUnit XML (one test case per check)")
+    v.add_argument("--json", metavar="F", help="write the report as JSON (- for standard output)")
+    v.add_argument("--html", metavar="F", help="write a self-contained HTML report (- for standard output)")
+    v.add_argument(
+        "--junit", metavar="F", help="write JUnit XML (one test case per check) (- for standard output)"
+    )
     v.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.add_parser("checks", help="list the available checks")
     from tbwidgets.cli.train import add_train_parser  # light: training loads only when `train` runs
@@ -62,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except BrokenPipeError:  # `tbwidgets ... | head`: the reader left; stop quietly, as Unix tools do
+        console.silence_stdout()
+        return EXIT_BROKEN_PIPE
     except Interrupted as stop:
         return stop.code
     except KeyboardInterrupt:  # between the phases that explain themselves (or in --checks)

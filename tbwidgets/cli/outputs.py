@@ -1,7 +1,8 @@
 """Report files of `tbwidgets validate`: their paths checked before the run, all of them written after.
 
 A path that cannot be written must fail in a second, not after minutes of checks; and one report
-that fails to write (a full disk) must not cost the others.
+that fails to write (a full disk) must not cost the others. `-` sends a report to standard output
+(`tbwidgets validate --json - | jq`); the human-readable lines then go to standard error.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tbwidgets.cli.args import UsageError
 
@@ -21,6 +23,29 @@ if TYPE_CHECKING:
     from tbwidgets.core import Report
 
 REPORT_FLAGS = ("json", "html", "junit")
+STDOUT = "-"  # a report path meaning standard output
+
+
+def to_stdout(args: argparse.Namespace) -> bool:
+    """Whether a report of this command goes to standard output."""
+    return any(getattr(args, flag, None) == STDOUT for flag in REPORT_FLAGS)
+
+
+@contextlib.contextmanager
+def human_lines(args: argparse.Namespace) -> Iterator[None]:
+    """Send what is printed for people to stderr while a report goes to stdout (keeps it parseable)."""
+    with contextlib.redirect_stdout(sys.stderr) if to_stdout(args) else contextlib.nullcontext():
+        yield
+
+
+def write_text(target: str, render: Callable[..., Any]) -> str:
+    """`render(path)` writes a file; to standard output `render()` returns the text. Returns a "Wrote" line."""
+    if target != STDOUT:
+        render(target)
+        return f"Wrote {target}"
+    sys.stdout.write(render().rstrip("\n") + "\n")
+    sys.stdout.flush()
+    return ""
 
 
 def report_targets(args: argparse.Namespace) -> dict[str, str]:
@@ -39,10 +64,12 @@ def check_outputs(targets: dict[str, str]) -> None:
         path = Path(text).expanduser().resolve()  # a symlinked report path means its target
         if path in seen:
             raise UsageError(
-                f"--{seen[path]} and --{flag} both write {text}", "Give each report its own file."
+                f"--{seen[path]} and --{flag} both write {'to standard output' if text == STDOUT else text}",
+                "Give each report its own file; one of them may go to standard output (-).",
             )
         seen[path] = flag
-        _check_one(flag, text, path)
+        if text != STDOUT:
+            _check_one(flag, text, path)
 
 
 def _check_one(flag: str, text: str, path: Path) -> None:
@@ -93,7 +120,12 @@ def write_reports(
     failed = []
     for flag, target in targets.items():
         try:
+            if target == STDOUT:
+                write_text(target, renderers[flag])
+                continue
             _write_atomically(Path(target).expanduser().resolve(), renderers[flag]())
+        except BrokenPipeError:
+            raise  # the reader of standard output is gone: nothing to explain to it
         except Exception as exc:  # noqa: BLE001 - one broken report must not cost the others
             if debug:
                 traceback.print_exc()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tbwidgets.cli.console import fit
-from tbwidgets.cli.outputs import write_reports
+from tbwidgets.cli.outputs import STDOUT, write_reports
 
 if TYPE_CHECKING:
     from tbwidgets.core import Check, Event, Report
@@ -144,7 +144,8 @@ def run_checks(
     # On a terminal the live lines already listed every result; the table is for logs and pipes.
     live_on_screen = isinstance(listener, LiveProgress) and sys.stdout.isatty()
     text = verdict_line(report) if live_on_screen else results_table(report)
-    print(fit(text, sys.stdout), flush=True)
+    table_to = sys.stderr if STDOUT in targets.values() else sys.stdout  # stdout carries a report
+    print(fit(text, table_to), file=table_to, flush=True)
     failed = write_reports(report, targets, say, args.debug)
     if args.debug:
         for r in report.results:

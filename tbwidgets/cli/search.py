@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs, source_value
+from tbwidgets.cli.outputs import human_lines, write_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -47,13 +48,13 @@ def add_search_parsers(sub: Any) -> None:
     s.add_argument("--pruner", choices=["median", "hyperband", "none"], default="median")
     s.add_argument("--sampler", choices=["tpe", "random"], default="tpe")
     s.add_argument("--seed", type=int, help="random seed (sampler and training)")
-    s.add_argument("--json", metavar="F", help="write the SearchResult as JSON")
+    s.add_argument("--json", metavar="F", help="write the SearchResult as JSON (- for standard output)")
     s.add_argument("--debug", action="store_true", help="show tracebacks")
     w = sub.add_parser("search-worker", help="run trials of an existing study from this process")
     w.add_argument("--storage", required=True, metavar="URL|FILE", help="the study's storage")
     w.add_argument("--study", required=True, metavar="NAME", help="the study's name")
     w.add_argument("--n-trials", type=int, help="target number of trials (default: the study's)")
-    w.add_argument("--json", metavar="F", help="write the SearchResult as JSON")
+    w.add_argument("--json", metavar="F", help="write the SearchResult as JSON (- for standard output)")
     w.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -107,11 +108,7 @@ class TrialLines:
             )
 
 
-def _params(params: Any) -> str:
-    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-
-
-def _finish(result: Any, args: argparse.Namespace) -> int:
+def _summary(result: Any) -> None:
     print(
         f"{result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed in {result.duration_s:.1f}s"
     )
@@ -121,11 +118,21 @@ def _finish(result: Any, args: argparse.Namespace) -> int:
         )
     if result.importances:
         print("Importances: " + ", ".join(f"{k} {v:.2f}" for k, v in result.importances.items()))
+
+
+def _params(params: Any) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+def _finish(result: Any, args: argparse.Namespace) -> int:
+    with human_lines(args):
+        _summary(result)
     for message in result.messages:
         _say(f"note: {message}")
     if args.json:
-        result.to_json(args.json)
-        _say(f"Wrote {args.json}")
+        wrote = write_text(args.json, result.to_json)
+        if wrote:
+            _say(wrote)
     return EXIT_OK if result.n_complete or result.stopped else EXIT_FAILED
 
 

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs
+from tbwidgets.cli.outputs import human_lines, write_text
 from tbwidgets.cli.train_progress import LiveTrainingLine, PlainTrainingLines
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -61,7 +62,7 @@ def add_train_parser(sub: Any) -> None:
     t.add_argument("--wandb-project", help="log to this W&B project (offline unless the config says online)")
     t.add_argument("--out", metavar="DIR", help="run folder (default: <checkpoint_dir>/<run id>)")
     t.add_argument("--resume", metavar="last|PATH", help="continue from a checkpoint ('last' = the newest)")
-    t.add_argument("--json", metavar="F", help="write the TrainingResult as JSON")
+    t.add_argument("--json", metavar="F", help="write the TrainingResult as JSON (- for standard output)")
     t.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -155,7 +156,8 @@ def _train(loaded: Any, cfg: Any, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not _rank_zero():
         return EXIT_OK
-    _report(result, args)
+    with human_lines(args):
+        _report(result, args)
     return EXIT_OK
 
 
@@ -176,5 +178,6 @@ def _report(result: Any, args: argparse.Namespace) -> None:
     if result.wandb_sync:
         print(f"W&B run saved offline; upload it with: {result.wandb_sync}")
     if args.json:
-        result.to_json(args.json)
-        print(f"Wrote {args.json}", file=sys.stderr)
+        wrote = write_text(args.json, result.to_json)
+        if wrote:
+            print(wrote, file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -132,3 +133,29 @@ def test_a_symlinked_report_path_writes_through_the_link(
     link.symlink_to(target)
     assert run_cli(capsys, "--example", *FAST, "--json", str(link))[0] == 0
     assert link.is_symlink() and "tier1.shape_robustness" in target.read_text()
+
+
+def test_a_report_to_standard_output_leaves_stdout_parseable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "--example", *FAST, "--json", "-", "--junit", str(tmp_path / "r.xml"))
+    assert code == 0
+    assert json.loads(out)["results"][0]["check_id"] == "tier1.shape_robustness"  # only the report
+    assert "STATUS" in err and "tier1.shape_robustness" in err  # the table went to stderr
+    assert not (tmp_path / "-").exists() and (tmp_path / "r.xml").exists()
+    two, _, err = run_cli(capsys, "--example", *FAST, "--json", "-", "--html", "-")
+    assert two == 2 and "--json and --html both write to standard output" in err
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.cli.subprocess_cli import cli_env
+
+    cmd = [sys.executable, "-m", "tbwidgets", "checks"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # `tbwidgets checks | head -0`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""  # 128 + SIGPIPE, no traceback
