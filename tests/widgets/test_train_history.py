@@ -119,3 +119,9 @@ def test_appends_from_a_thread_while_reading() -> None:
         xs, _ = h.arrays()
         assert len(xs) <= 101 and np.all(np.diff(xs) >= 0)
     assert h.count == 20_000
+
+
+def test_learning_rate_and_gradient_norm_axes_start_at_zero() -> None:
+    curves = Curves(Histories())
+    mins = {f.axes[1].label: f.axes[1].scale.min for f in curves.figures}
+    assert mins == {"loss": None, "accuracy": None, "lr": 0.0, "grad norm": 0.0}
