@@ -181,7 +181,8 @@ class SearchPlots:
         )
         self.history = _figure("Optimisation history",
                                "trial", "val loss", [self.done, self.pruned, self.best], hs)  # fmt: skip
-        self.cs = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
+        # steps from 0: a pruned trial's lone first point stays clear of the y axis
+        self.cs = {"x": bqplot.LinearScale(min=0.0), "y": bqplot.LinearScale()}
         self.curves = _figure("Validation loss of each trial",
                               "step", "val loss", [], self.cs)  # fmt: skip
         self.lines: dict[int, Any] = {}
@@ -223,7 +224,16 @@ class SearchPlots:
         # whole trial numbers only (a linear axis would label 0, 0.5, 1 as "0 0 1")
         self.history.axes[0].tick_values = list(range(0, last + 1, max(1, (last + 1) // 8)))
         self.hs["x"].min, self.hs["x"].max = -0.5, last + 0.5
+        self._pad_values([v for _, v in done + pruned])
         self._curves(rows[-MAX_CURVES:])
+
+    def _pad_values(self, values: list[float]) -> None:
+        """Leave 8 % above and below the values: markers at the edge would touch the title or axis."""
+        finite = [v for v in values if math.isfinite(v)]
+        if finite:
+            lo, hi = min(finite), max(finite)
+            pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 0.1
+            self.hs["y"].min, self.hs["y"].max = lo - pad, hi + pad
 
     def _curves(self, rows: list[TrialRow]) -> None:
         keep = {r.number for r in rows if r.curve}

@@ -69,6 +69,8 @@ def test_rows_appear_live_then_the_history_and_best_go_to_the_train_view(tmp_pat
     plots = view.plots
     assert len(plots.done.x) == result.n_complete and min(plots.done.y) == pytest.approx(result.best_value)
     assert list(plots.best.y)[-1] == pytest.approx(result.best_value)  # best-so-far line ends at the best
+    values = [*plots.done.y, *plots.pruned.y]  # every marker inside the y range, clear of title and axis
+    assert plots.hs["y"].min < min(values) and max(values) < plots.hs["y"].max
     assert plots.curves.marks and all(
         len(m.x) >= 1 for m in plots.curves.marks
     )  # val loss per step, per trial
