@@ -74,3 +74,65 @@ def test_hub_offline_gives_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(RuntimeError, match="data_dir="):
         load_hub(TASKS["sst2"])
+
+
+# nyu-mll/glue's ClassLabel names where the TSV files hold words (the others hold 0/1 or a float score)
+HUB_LABEL_NAMES = {
+    "mnli": ["entailment", "neutral", "contradiction"],
+    "qnli": ["entailment", "not_entailment"],
+    "rte": ["entailment", "not_entailment"],
+}
+
+
+def _hub_rows(name: str, file: str) -> dict[str, list[object]]:
+    """One split as nyu-mll/glue serves it, made from the raw TSV: Hub column names, Hub label ids."""
+    from tbwidgets.training.benchmarks.glue_data import read_tsv
+
+    task = TASKS[name]
+    frame = read_tsv(FIXTURES / task.folder / file, task.header, task.columns if not task.header else ())
+    raw = [v.strip() for v in frame[task.label]]
+    keep = [
+        i for i, v in enumerate(raw) if v in (HUB_LABEL_NAMES.get(name) or task.labels) or task.regression
+    ]
+    if name in HUB_LABEL_NAMES:
+        labels: list[object] = [HUB_LABEL_NAMES[name].index(raw[i]) for i in keep]
+    else:
+        labels = [float(raw[i]) if task.regression else int(raw[i]) for i in keep]
+    rows: dict[str, list[object]] = {task.hub_a: [frame[task.text_a][i] for i in keep], "label": labels}
+    if task.hub_b and task.text_b:
+        rows[task.hub_b] = [frame[task.text_b][i] for i in keep]
+    rows["idx"] = list(range(len(keep)))
+    return rows
+
+
+class FakeDatasets:
+    """Stands in for the `datasets` package: `load_dataset("nyu-mll/glue", task)` from the fixtures."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def load_dataset(self, path: str, name: str) -> dict[str, dict[str, list[object]]]:
+        self.calls.append((path, name))
+        task = TASKS[name]
+        dev_names = task.hub_dev  # "validation", or MNLI's validation_matched / validation_mismatched
+        splits = {"train": _hub_rows(name, "train.tsv")}
+        for hub_name, (_, file) in zip(dev_names, task.dev_files, strict=True):
+            splits[hub_name] = _hub_rows(name, file)
+        splits["test"] = {**splits["train"], "label": [-1] * len(splits["train"]["label"])}  # unlabelled
+        return splits
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_the_hub_path_gives_the_same_examples_and_label_ids_as_the_files(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    fake = FakeDatasets()
+    monkeypatch.setitem(sys.modules, "datasets", fake)
+    hub, files = load_hub(TASKS[name]), load_local(TASKS[name], FIXTURES)
+    assert fake.calls == [("nyu-mll/glue", name)] and hub.origin == "nyu-mll/glue"
+    assert list(hub.dev) == list(files.dev)  # "dev", or MNLI's "matched" and "mismatched"
+    for got, want in [(hub.train, files.train), *((hub.dev[s], files.dev[s]) for s in files.dev)]:
+        assert got.text_a == want.text_a and got.text_b == want.text_b
+        assert got.labels == want.labels  # same ids: F1's positive class and MCC's sign agree
