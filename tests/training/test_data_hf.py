@@ -84,3 +84,25 @@ def test_transformers_fast_tokenizer() -> None:
     assert not (batch == 1).any()  # random replacements are ordinary tokens, never [UNK] or [PAD]
     assert set(labels[labels != -100].unique().tolist()) <= {5, 6, 7}  # only words are masked
     assert ((batch == 3).sum(1) <= 2).all()  # one [SEP] per text (no extra separator): ≤ 2 in 10 tokens
+
+
+def test_glue_pairs_use_the_tokenizers_own_pair_format_within_the_length() -> None:
+    tokenizers = pytest.importorskip("tokenizers")
+    transformers = pytest.importorskip("transformers")
+    from tbwidgets.training.benchmarks.glue_run import PairEncoder
+
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "hello": 4, "world": 5, "again": 6}
+    core = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    core.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    core.post_processor = tokenizers.processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tok = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    encode = PairEncoder(fake_loaded(vocab=7, max_len=10, pad=0), tok, max_len=10)
+    assert encode("hello world", "again") == [2, 4, 5, 3, 6, 3]  # [CLS] a [SEP] b [SEP]
+    assert encode("hello world", None) == [2, 4, 5, 3]
+    long = encode("hello " * 12, "world " * 12)
+    assert len(long) == 10 and long[0] == 2 and long.count(3) == 2  # cut to fit, both texts kept
+    assert 4 in long and 5 in long
