@@ -112,6 +112,17 @@ def parse_tiers(text: str) -> list[int]:
     return list(dict.fromkeys(tiers))
 
 
+def at_least_one(text: str) -> int:
+    """argparse type of counts such as --n-trials: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of 1 or more, e.g. 20; got {text!r}")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     """argparse type of --timeout."""
     try:

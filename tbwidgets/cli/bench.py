@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs, source_value
-from tbwidgets.cli.outputs import human_lines, write_text
+from tbwidgets.cli.outputs import check_outputs, human_lines, report_targets, write_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -99,6 +99,7 @@ def bench_command(args: argparse.Namespace) -> int:
 
     try:
         cfg = _config(args)
+        check_outputs(report_targets(args))  # before the runs, not after
         report = _run(args, cfg)
     except UsageError as exc:
         _say(f"tbwidgets bench: error: {exc.cause}" + (f"\nwhat to do: {exc.fix}" if exc.fix else ""))
@@ -112,7 +113,8 @@ def bench_command(args: argparse.Namespace) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        _say(f"tbwidgets bench: error: {type(exc).__name__}: {exc}")
+        plain = isinstance(exc, (ValueError, FileNotFoundError))  # ours: they name the fix already
+        _say(f"tbwidgets bench: error: {exc if plain else f'{type(exc).__name__}: {exc}'}")
         return EXIT_USAGE
     with human_lines(args):
         print(report.to_frame().to_string(index=False))

@@ -50,7 +50,7 @@ def write_text(target: str, render: Callable[..., Any]) -> str:
 
 def report_targets(args: argparse.Namespace) -> dict[str, str]:
     """{flag: path} of the report files asked for."""
-    return {flag: getattr(args, flag) for flag in REPORT_FLAGS if getattr(args, flag) is not None}
+    return {flag: getattr(args, flag) for flag in REPORT_FLAGS if getattr(args, flag, None) is not None}
 
 
 def check_outputs(targets: dict[str, str]) -> None:

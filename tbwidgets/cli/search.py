@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs, source_value
-from tbwidgets.cli.outputs import human_lines, write_text
+from tbwidgets.cli.args import UsageError, add_source_arguments, at_least_one, source_kwargs, source_value
+from tbwidgets.cli.outputs import check_outputs, human_lines, report_targets, write_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -32,7 +32,9 @@ def add_search_parsers(sub: Any) -> None:
     s.add_argument("--config", metavar="cfg.json", help="a saved TrainingConfig for every trial")
     s.add_argument("--max-steps", type=int, help="optimizer steps per trial")
     s.add_argument("--val-every", type=int, help="validate (and maybe prune) every N steps")
-    s.add_argument("--n-trials", type=int, default=20, help="trials the study should have (default: 20)")
+    s.add_argument(
+        "--n-trials", type=at_least_one, default=20, help="trials the study should have (default: 20)"
+    )
     s.add_argument("--timeout", type=float, help="start no new trial after this many seconds")
     s.add_argument(
         "--space",
@@ -53,7 +55,7 @@ def add_search_parsers(sub: Any) -> None:
     w = sub.add_parser("search-worker", help="run trials of an existing study from this process")
     w.add_argument("--storage", required=True, metavar="URL|FILE", help="the study's storage")
     w.add_argument("--study", required=True, metavar="NAME", help="the study's name")
-    w.add_argument("--n-trials", type=int, help="target number of trials (default: the study's)")
+    w.add_argument("--n-trials", type=at_least_one, help="target number of trials (default: the study's)")
     w.add_argument("--json", metavar="F", help="write the SearchResult as JSON (- for standard output)")
     w.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -120,6 +122,11 @@ def _summary(result: Any) -> None:
         print("Importances: " + ", ".join(f"{k} {v:.2f}" for k, v in result.importances.items()))
 
 
+def _plain(exc: Exception) -> str:
+    """Our own ValueErrors explain themselves; anything else keeps its type for a bug report."""
+    return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+
+
 def _params(params: Any) -> str:
     return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
@@ -150,6 +157,7 @@ def search_command(args: argparse.Namespace) -> int:
     try:
         source = source_value(source_kwargs(args))
         cfg, space = _config(args), _space(args.space)
+        check_outputs(report_targets(args))  # a report path that cannot be written fails before any trial
     except UsageError as exc:
         _say(f"tbwidgets search: error: {exc.cause}" + (f"\nwhat to do: {exc.fix}" if exc.fix else ""))
         return EXIT_USAGE
@@ -178,7 +186,7 @@ def search_command(args: argparse.Namespace) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        _say(f"tbwidgets search: error: {type(exc).__name__}: {exc}")
+        _say(f"tbwidgets search: error: {_plain(exc)}")
         return EXIT_USAGE
     return _finish(result, args)
 
@@ -188,6 +196,11 @@ def worker_command(args: argparse.Namespace) -> int:
     from tbwidgets.training.hpo import run_worker
 
     try:
+        check_outputs(report_targets(args))
+    except UsageError as exc:
+        _say(f"tbwidgets search-worker: error: {exc.cause}\nwhat to do: {exc.fix}")
+        return EXIT_USAGE
+    try:
         result = run_worker(args.storage, args.study, n_trials=args.n_trials, on_event=TrialLines())
     except KeyboardInterrupt:
         _resume_hint(args, args.study, args.storage)
@@ -195,6 +208,6 @@ def worker_command(args: argparse.Namespace) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        _say(f"tbwidgets search-worker: error: {type(exc).__name__}: {exc}")
+        _say(f"tbwidgets search-worker: error: {_plain(exc)}")
         return EXIT_USAGE
     return _finish(result, args)

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from tbwidgets.cli.args import UsageError, add_source_arguments, source_kwargs
-from tbwidgets.cli.outputs import human_lines, write_text
+from tbwidgets.cli.outputs import check_outputs, human_lines, report_targets, write_text
 from tbwidgets.cli.train_progress import LiveTrainingLine, PlainTrainingLines
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -110,6 +110,7 @@ def train_command(args: argparse.Namespace) -> int:
     try:
         kwargs = source_kwargs(args)
         cfg = _build_config(args)
+        check_outputs(report_targets(args))  # before minutes of training, not after
     except UsageError as exc:
         _say(f"tbwidgets train: error: {exc.cause}" + (f"\nwhat to do: {exc.fix}" if exc.fix else ""))
         return EXIT_USAGE

@@ -145,6 +145,11 @@ def _read_hub(name: str, text_column: str | None, label_column: str | None) -> T
         raise ValueError(
             f"Unknown task {name!r}: did you mean {close[0]!r}? The tasks are {', '.join(_task_names())}."
         )
+    if _looks_like_a_path(name):  # nor a missing file: Hub names have no suffix and no leading ./ ~ /
+        raise ValueError(
+            f"No file or folder {name!r} (looked from {Path.cwd()}). Check the path, or pass a task name "
+            f"({', '.join(_task_names())}) or a Hugging Face dataset name such as 'nyu-mll/glue:sst2'."
+        )
     try:
         import datasets
     except ImportError as exc:
@@ -165,6 +170,14 @@ def _read_hub(name: str, text_column: str | None, label_column: str | None) -> T
     src = _read_dataset_dict(dd, text_column, label_column)
     src.origin = f"dataset {name}"
     return src
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """A file name (a text or table suffix) or an explicit path (./, ../, ~, /), never a Hub id."""
+    suffix = Path(name.partition(":")[0]).suffix.lower()
+    return (
+        suffix != "" and suffix in TEXT_SUFFIXES | TABLE_SUFFIXES | {".json", ".parquet"}
+    ) or name.startswith(("./", "../", "~", "/", ".\\"))
 
 
 def _task_names() -> tuple[str, ...]:

@@ -34,6 +34,44 @@ def storage_url(spec: str | Path) -> str:
     return f"sqlite:///{path}"
 
 
+def existing_file(spec: Any) -> Path | None:
+    """The file a SQLite or journal spec names, when it names one (None for servers and objects)."""
+    if not isinstance(spec, (str, Path)):
+        return None
+    url = storage_url(spec)
+    for prefix in ("sqlite:///", "journal:///"):
+        if url.startswith(prefix):
+            return Path(url.removeprefix(prefix))
+    return None
+
+
+def _rdb_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry: int) -> Any:
+    import optuna
+    import sqlalchemy.exc
+
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=max_retry
+                ),
+            )
+    except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError, ImportError) as exc:
+        scheme = url.split("://", 1)[0]
+        raise ValueError(
+            f"Storage {redact(url)!r} cannot be opened: {str(exc).rstrip('.')}. Give a file (study.db for SQLite, study.log for "
+            "a journal) or an SQLAlchemy URL such as sqlite:///study.db or postgresql://user@host/db"
+            + (f"; the {scheme!r} driver may need its package (e.g. psycopg2, pymysql)." if "+" in scheme or
+               scheme in ("postgresql", "mysql") else ".")
+        ) from None  # fmt: skip
+
+
 def redact(url: str) -> str:
     """The URL without a password (for results, events and logs)."""
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
@@ -64,16 +102,4 @@ def open_storage(
         return optuna.storages.JournalStorage(JournalFileBackend(str(path))), url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
-        storage = optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=max_retry
-            ),
-        )
-    return storage, redact(url)
+    return _rdb_storage(url, heartbeat_interval, grace_period, max_retry), redact(url)

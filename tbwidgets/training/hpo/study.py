@@ -165,6 +165,8 @@ def search(
     max_retry: int = MAX_RETRY,
 ) -> SearchResult:
     """Search hyperparameters of `fit(source, data, config)` with Optuna; see the package docstring."""
+    if n_trials < 0:
+        raise ValueError(f"n_trials={n_trials}: give 1 or more (0 opens the study without running a trial).")
     cfg = _config(config)
     if cfg.val_every_n_steps is None:  # the pruner needs validation losses during the trial
         cfg = cfg.replace(val_every_n_steps=max(1, (cfg.max_steps or 100) // 10))

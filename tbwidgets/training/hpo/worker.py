@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tbwidgets.training.hpo.result import SearchResult
-from tbwidgets.training.hpo.storage import open_storage
+from tbwidgets.training.hpo.storage import existing_file, open_storage
 from tbwidgets.training.hpo.study import STUDY_ATTR, search
 
 
@@ -21,6 +21,12 @@ def study_recipe(storage: Any, study_name: str) -> dict[str, Any]:
     """What the study's first search stored; ValueError saying what to do when it cannot be reused."""
     import optuna
 
+    file = existing_file(storage)
+    if file is not None and not file.exists():  # opening it would leave an empty database behind
+        raise ValueError(
+            f"No study storage at {file}: start the study first with `tbwidgets search --storage {storage} "
+            f"--study {study_name}` (or search(...)), then point workers at the same --storage and --study."
+        )
     store, url = open_storage(storage, Path("."))
     try:
         study = optuna.load_study(study_name=study_name, storage=store)
