@@ -38,7 +38,9 @@ PANELS: list[tuple[str, str, list[tuple[str, str, str]]]] = [
     ("Gradient norm (before clipping)", "grad norm", [("grad_norm", "gradient norm", "#9467bd")]),
 ]
 TICK_FORMATS = {"lr": ".1e"}  # 0.000519 in ".3g" is too wide for the margin
-FROM_ZERO = {"lr", "grad norm"}  # never negative: an auto-padded axis would show "-2.0e-5"
+# never negative: the axis starts at 0 exactly (bqplot pads a scale's domain for its markers by
+# default, which printed "-4.7e-5" under the learning rate)
+FROM_ZERO = {"lr", "grad norm"}
 SPARSE = {"val_loss", "val_accuracy"}  # a point every few hundred steps: draw markers too
 HOVER_DOTS = 40  # enough to read values anywhere on the curve, few enough to cost nothing
 DOTS_EVERY_S = 5.0  # the hover points may lag the line this much; saves messages and bytes
@@ -81,7 +83,7 @@ class Curves:
         self.box.layout.display = "none"  # empty axes say nothing: shown with the first points
 
     def _figure(self, title: str, ylabel: str, series: list[tuple[str, str, str]]) -> Any:
-        y_scale = bq.LinearScale(min=0.0) if ylabel in FROM_ZERO else bq.LinearScale()
+        y_scale = bq.LinearScale(min=0.0, allow_padding=False) if ylabel in FROM_ZERO else bq.LinearScale()
         marks = []
         dots = bq.Scatter(
             x=np.zeros(0, np.float32),

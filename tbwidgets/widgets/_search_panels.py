@@ -181,8 +181,8 @@ class SearchPlots:
         )
         self.history = _figure("Optimisation history",
                                "trial", "val loss", [self.done, self.pruned, self.best], hs)  # fmt: skip
-        # steps from 0: a pruned trial's lone first point stays clear of the y axis
-        self.cs = {"x": bqplot.LinearScale(min=0.0), "y": bqplot.LinearScale()}
+        # steps from 0 (unpadded): a pruned trial's lone first point stays clear of the y axis
+        self.cs = {"x": bqplot.LinearScale(min=0.0, allow_padding=False), "y": bqplot.LinearScale()}
         self.curves = _figure("Validation loss of each trial",
                               "step", "val loss", [], self.cs)  # fmt: skip
         self.lines: dict[int, Any] = {}

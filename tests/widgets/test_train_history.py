@@ -123,5 +123,10 @@ def test_appends_from_a_thread_while_reading() -> None:
 
 def test_learning_rate_and_gradient_norm_axes_start_at_zero() -> None:
     curves = Curves(Histories())
-    mins = {f.axes[1].label: f.axes[1].scale.min for f in curves.figures}
-    assert mins == {"loss": None, "accuracy": None, "lr": 0.0, "grad norm": 0.0}
+    mins = {f.axes[1].label: (f.axes[1].scale.min, f.axes[1].scale.allow_padding) for f in curves.figures}
+    assert mins == {
+        "loss": (None, True),
+        "accuracy": (None, True),
+        "lr": (0.0, False),
+        "grad norm": (0.0, False),
+    }
