@@ -9,6 +9,7 @@ bucketed (≤ ~2,000 points), so an update costs the same at step 100 and at ste
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -72,6 +73,7 @@ class Curves:
         self.lines: list[_Line] = []
         self.figures: list[Any] = []
         self._loss_marks: list[Any] = []
+        self._ticks: list[int] = []
         for title, ylabel, series in PANELS:
             self.figures.append(self._figure(title, ylabel, series))
         self.log_toggle = ipywidgets.ToggleButton(
@@ -162,14 +164,34 @@ class Curves:
             sent += 1
             if line.dots is not None and (force or time.monotonic() - line.dots_at >= DOTS_EVERY_S):
                 sent += _send_dots(line, xs, ys)
-        return sent
+        return sent + (self._step_ticks() if sent else 0)  # the ticks move with the data they label
+
+    def _step_ticks(self) -> int:
+        """Whole, round step ticks on the shared step axis; sent only when they change."""
+        last = self.histories.last_step
+        ticks = step_ticks(0, last) if last else []
+        if not ticks or ticks == self._ticks:
+            return 0
+        self._ticks = ticks
+        for figure in self.figures:
+            figure.axes[0].tick_values = ticks
+        return len(self.figures)
 
     def reset_sent(self) -> None:
         """After the histories were cleared or truncated: the next push resends every series."""
+        self._ticks = []
         if not any(self.histories.series(k.key).count for k in self.lines):
             self.box.layout.display = "none"
         for line in self.lines:
             line.sent_version, line.sent_points, line.dots_at = -1, 0, 0.0
+
+
+def step_ticks(lo: float, hi: float, most: int = 6) -> list[int]:
+    """Whole-step ticks 1, 2 or 5 × 10^k apart, at most `most` gaps (0 20 40 60, not 0 15 31 46 61)."""
+    raw = max((hi - lo) / most, 1.0)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = int(next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw))
+    return list(range(math.ceil(lo / step) * step, int(hi) + 1, step))
 
 
 def _send_dots(line: _Line, xs: np.ndarray, ys: np.ndarray) -> int:

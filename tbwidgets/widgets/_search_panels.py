@@ -13,7 +13,7 @@ from typing import Any
 import bqplot
 import ipywidgets
 
-from tbwidgets.widgets._curves import _VERTICAL
+from tbwidgets.widgets._curves import _VERTICAL, step_ticks
 from tbwidgets.widgets._search_record import SearchRecord, TrialRow
 
 STATE_COLOURS = {
@@ -256,6 +256,5 @@ class SearchPlots:
         if changed:
             self.curves.marks = [self.lines[n] for n in sorted(self.lines)]
         steps = [s for r in rows for s, _ in r.curve]
-        if steps:  # whole optimizer steps only, about 5 labels
-            lo, hi = min(steps), max(steps)
-            self.curves.axes[0].tick_values = list(range(lo, hi + 1, max(1, math.ceil((hi - lo) / 5))))
+        if steps:  # whole, round optimizer steps, about 5 labels
+            self.curves.axes[0].tick_values = step_ticks(0, max(steps))

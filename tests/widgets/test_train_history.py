@@ -130,3 +130,18 @@ def test_learning_rate_and_gradient_norm_axes_start_at_zero() -> None:
         "lr": (0.0, False),
         "grad norm": (0.0, False),
     }
+
+
+def test_step_axis_ticks_are_round_whole_steps_and_sent_only_when_they_change() -> None:
+    from tbwidgets.widgets._curves import step_ticks
+
+    assert step_ticks(0, 61) == [0, 20, 40, 60] and step_ticks(0, 10) == [0, 2, 4, 6, 8, 10]
+    assert step_ticks(0, 500) == [0, 100, 200, 300, 400, 500] and step_ticks(0, 3) == [0, 1, 2, 3]
+    hs = Histories()
+    curves = Curves(hs)
+    for step in range(1, 62):
+        hs.record(step, {"loss": 1.0, "lr": 1e-3})
+    curves.push()
+    assert all(list(f.axes[0].tick_values) == [0, 20, 40, 60] for f in curves.figures)
+    hs.record(62, {"loss": 1.0, "lr": 1e-3})
+    assert curves._step_ticks() == 0  # same ticks at step 62: nothing sent
