@@ -158,8 +158,9 @@ def trials_html(record: SearchRecord, best: int | None) -> str:
 def _figure(title: str, x_label: str, y_label: str, marks: list[Any], scales: dict[str, Any]) -> Any:
     axes = [bqplot.Axis(scale=scales["x"], label=x_label, tick_format="d", num_ticks=6),
             bqplot.Axis(scale=scales["y"], label=y_label, tick_format=".3g", label_offset="48px", num_ticks=5, **_VERTICAL)]  # fmt: skip
+    # a top margin of 40 keeps the highest tick label clear of the title
     return bqplot.Figure(
-        marks=marks, axes=axes, title=title, fig_margin={"top": 30, "bottom": 40, "left": 60, "right": 16},
+        marks=marks, axes=axes, title=title, fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 16},
         layout=ipywidgets.Layout(width="49%", min_width="300px", height="280px"),
     )  # fmt: skip
 
