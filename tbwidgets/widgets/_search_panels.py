@@ -258,4 +258,4 @@ class SearchPlots:
             self.curves.marks = [self.lines[n] for n in sorted(self.lines)]
         steps = [s for r in rows for s, _ in r.curve]
         if steps:  # whole, round optimizer steps, about 5 labels
-            self.curves.axes[0].tick_values = step_ticks(0, max(steps))
+            self.curves.axes[0].tick_values = step_ticks(min(steps), max(steps))  # no "0" on the corner
