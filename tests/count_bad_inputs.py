@@ -1,6 +1,6 @@
 """Count the bad inputs the suites try: every collected test carrying the `bad_input` marker.
 
-    python -m tests.count_bad_inputs            # CLI, API/core, widget and loading suites
+    python -m tests.count_bad_inputs            # CLI, API/core, widget, loading and training suites
     python -m tests.count_bad_inputs tests/cli  # one area
 
 A parametrized test counts once per case. Slow tests are counted too (CI runs them).
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections import Counter
 
-AREAS = ["tests/cli", "tests/core", "tests/test_api.py", "tests/widgets", "tests/loading"]
+AREAS = ["tests/cli", "tests/core", "tests/test_api.py", "tests/widgets", "tests/loading", "tests/training"]
 
 
 def collect(paths: list[str]) -> list[str]:
