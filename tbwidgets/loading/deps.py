@@ -19,6 +19,7 @@ import importlib.metadata
 import importlib.util
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 # Import name → PyPI distribution, for names common in model code (same name or not).
 PACKAGE_NAMES: dict[str, str] = {
@@ -176,6 +177,39 @@ def missing_packages(code: str, local_names: Iterable[str] = frozenset()) -> lis
             continue
         found[top] = {"module": dotted, "package": package_for(top) or ""}
     return list(found.values())
+
+
+def stray_modules(code: str, local_names: Iterable[str] = frozenset()) -> list[tuple[str, str]]:
+    """(module, where it was found) for imports that resolve to loose code on `sys.path`: no file of
+    the source, no installed distribution, not the standard library. Such a module imports here
+    (a `helpers.py` next to the notebook) but not for anyone else who opens the same source.
+    """
+    local = set(local_names)
+    stray: dict[str, tuple[str, str]] = {}
+    for dotted in imported_dotted(code):
+        top = dotted.split(".")[0]
+        if top in local or top in stray or top in sys.stdlib_module_names or package_for(top):
+            continue
+        where = _loose_origin(top)
+        if where is not None:
+            stray[top] = (dotted, where)
+    return list(stray.values())
+
+
+def _loose_origin(top: str) -> str | None:
+    """The file or folder `top` imports from, when that is outside every site-packages folder."""
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin in (None, "built-in", "frozen"):
+        return None
+    origin = (
+        spec.origin if spec.origin != "namespace" else next(iter(spec.submodule_search_locations or []), "")
+    )
+    if not origin or any(part in ("site-packages", "dist-packages") for part in Path(origin).parts):
+        return None
+    return origin
 
 
 def install_line(missing: Iterable[dict[str, str]]) -> str:

@@ -182,6 +182,23 @@ def _from_gist(gist: Any, raw: dict[str, Any] | None, model_name: str | None, op
     return _from_code(files[py[0]], filename, local, raw, model_name, source, opts)
 
 
+def _stray_findings(code: str, local: local_modules.LocalFiles, where: str) -> list[Finding]:
+    """A module that imported from loose code outside the source works here, and nowhere else."""
+    from tbwidgets.loading.deps import stray_modules
+
+    names = local.top_names | {local.main.removesuffix(".py")}
+    return [
+        Finding(
+            "warn",
+            f"model.py imports `{module}`, which is not in the {where}: it was found at {origin}, outside "
+            "the installed packages. The model loads here, but not for anyone else who opens the same "
+            f"{where}.",
+            f"Add {module.split('.')[0]}.py to the {where} (or install that code as a package).",
+        )
+        for module, origin in stray_modules(code, names)
+    ]
+
+
 def _from_code(
     code: str,
     filename: str,
@@ -205,12 +222,13 @@ def _from_code(
     )
     module, note = build_with_config_object(cls, imported.module, raw) or instantiate(cls, cfg)
     findings += imported.findings
+    where = "gist" if local.folder is None else "folder"
     if imported.missing:
         from tbwidgets.loading.deps import missing_message
 
-        where = "gist" if local.folder is None else "folder"
         cause, fix = missing_message(imported.missing, "model.py", where, local.texts)
         findings.append(Finding("warn", cause + " The model built anyway (optional imports?).", fix))
+    findings += _stray_findings(code, local, where)
     packages = [m for m in imported.missing if m.get("package")]  # only these have an install line
     return _Built(module.eval(), cls.__name__, source, raw, code, f"{note}; {how}", findings, packages)
 

@@ -220,3 +220,27 @@ def test_a_dynamic_import_of_a_sibling_says_to_use_an_import_statement(gists: Gi
     with pytest.raises(LoadError) as info:
         gists("5" * 32, {"model.py": code, "layers.py": LAYERS.format(width=4)})
     assert "imports `layers` dynamically" in info.value.cause and "plain import statement" in info.value.fix
+
+
+@pytest.mark.bad_input
+def test_a_module_found_only_beside_the_notebook_is_named_as_missing_from_the_gist(
+    gists: GistLoader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beside = tmp_path / "notebook_dir"
+    beside.mkdir()
+    (beside / "strayblocks.py").write_text(LAYERS.format(width=4))
+    monkeypatch.syspath_prepend(str(beside))  # e.g. Colab's /content holding the author's own file
+    m = gists("f" * 32, {"model.py": model("from strayblocks import Block, WIDTH")})
+    assert m.module.tok_emb.embedding_dim == 4  # it loads here...
+    (warn,) = [f for f in m.findings if "strayblocks" in f.message]
+    assert warn.level == "warn" and "not in the gist" in warn.message
+    assert str(beside / "strayblocks.py") in warn.message and warn.fix.startswith(
+        "Add strayblocks.py to the gist"
+    )
+    sys.modules.pop("strayblocks", None)
+    clean = gists(
+        "1" * 32, {"model.py": model("from layers import Block, WIDTH"), "layers.py": LAYERS.format(width=8)}
+    )
+    assert not [
+        f for f in clean.findings if "not in the gist" in f.message
+    ]  # gist files and torch: no finding
