@@ -63,13 +63,21 @@ def _rdb_storage(url: str, heartbeat_interval: int, grace_period: int, max_retry
                 ),
             )
     except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError, ImportError) as exc:
-        scheme = url.split("://", 1)[0]
-        raise ValueError(
-            f"Storage {redact(url)!r} cannot be opened: {str(exc).rstrip('.')}. Give a file (study.db for SQLite, study.log for "
-            "a journal) or an SQLAlchemy URL such as sqlite:///study.db or postgresql://user@host/db"
-            + (f"; the {scheme!r} driver may need its package (e.g. psycopg2, pymysql)." if "+" in scheme or
-               scheme in ("postgresql", "mysql") else ".")
-        ) from None  # fmt: skip
+        raise ValueError(_storage_problem(url, exc)) from None
+
+
+def _storage_problem(url: str, exc: Exception) -> str:
+    scheme = url.split("://", 1)[0]
+    server = scheme.partition("+")[0] in ("postgresql", "mysql")
+    driver = (
+        f"; the {scheme!r} driver needs its package (psycopg2 for PostgreSQL, pymysql for MySQL)"
+        if server
+        else ""
+    )
+    return (
+        f"Storage {redact(url)!r} cannot be opened: {str(exc).rstrip('.')}. Give a file (study.db for SQLite, "
+        f"study.log for a journal) or an SQLAlchemy URL such as sqlite:///study.db or postgresql://user@host/db{driver}."
+    )
 
 
 def redact(url: str) -> str:
