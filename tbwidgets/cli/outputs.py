@@ -1,4 +1,4 @@
-"""Report files of `tbwidgets validate`: their paths checked before the run, all of them written after.
+"""Report files of the commands (`validate`, `train`, `search`, `bench`): paths checked before the run, written after.
 
 A path that cannot be written must fail in a second, not after minutes of checks; and one report
 that fails to write (a full disk) must not cost the others. `-` sends a report to standard output
