@@ -133,3 +133,24 @@ def test_two_worker_processes_complete_a_twelve_trial_study(tmp_path: Path) -> N
     owners = {t.user_attrs[OWNER_ATTR]["pid"] for t in trials}
     assert len(owners) == 2  # both processes ran trials
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 12  # and never the same parameters
+
+
+def test_trial_claim_lets_one_worker_count_and_start_at_a_time(tmp_path: Path) -> None:
+    import threading
+
+    from tbwidgets.training.hpo.claim import TrialClaim
+
+    first, second = TrialClaim(tmp_path / "s.db"), TrialClaim(tmp_path / "s.db")
+    first.acquire()
+    got: list[float] = []
+    waiter = threading.Thread(target=lambda: (second.acquire(), got.append(time.monotonic())))
+    waiter.start()
+    time.sleep(0.3)
+    assert not got  # the second worker waits while the first counts and creates its trial
+    released = time.monotonic()
+    first.release()
+    first.release()  # idempotent: the objective and the loop's finally both release
+    waiter.join(5)
+    assert got and got[0] >= released
+    second.release()
+    assert TrialClaim(None).path is None  # server databases: nothing to lock

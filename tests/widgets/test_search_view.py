@@ -53,7 +53,8 @@ def test_rows_appear_live_then_the_history_and_best_go_to_the_train_view(tmp_pat
     redraws: list[float] = []
     view.status.observe(lambda _: redraws.append(time.monotonic()), names="value")
     t0 = time.monotonic()
-    view.start("copy", n_trials=2, config=search_config(tmp_path, max_steps=6, val_every_n_steps=2))
+    # 24 steps: a trial runs across several 0.25 s redraws even on a busy CI machine
+    view.start("copy", n_trials=2, config=search_config(tmp_path, max_steps=24, val_every_n_steps=4))
     assert until(lambda: "tbw-trial-running" in view.table.value), "a running trial row shows while it trains"
     assert view.stop_button.disabled is False and view.start_button.disabled is True
     result = view.wait(120)

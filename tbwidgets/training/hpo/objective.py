@@ -93,10 +93,12 @@ class TrialRunner:
     tokenizer: Any = None
     durations: dict[int, float] = field(default_factory=dict)
     current_trial_id: int = -1
+    on_start: Callable[[], None] = field(default=lambda: None)  # the trial exists: release the claim
 
     def __call__(self, trial: Any) -> float:
         from tbwidgets.training.fit import fit
 
+        self.on_start()
         self.current_trial_id = trial._trial_id
         values = sample(self.space, trial)
         cfg_changes, model_kwargs = split_values(values)

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from tbwidgets.training.hpo import recovery
+from tbwidgets.training.hpo.claim import TrialClaim
 from tbwidgets.training.hpo.events import SearchEvent, SearchFinished, SearchStarted, TrialFinished
 from tbwidgets.training.hpo.objective import SearchStopped, TrialRunner
 from tbwidgets.training.hpo.result import SearchResult, importances, trials_frame
 from tbwidgets.training.hpo.space import Space, describe, validate_spec
-from tbwidgets.training.hpo.storage import MAX_RETRY, open_storage
+from tbwidgets.training.hpo.storage import MAX_RETRY, existing_file, open_storage
 
 STUDY_ATTR = "tbwidgets"  # study user attribute: what search-workers need to run more trials
 
@@ -185,7 +186,8 @@ def search(
         recovery.fail_dead_trials(study, max_retry)
         emit(SearchStarted(name, url, n_trials, describe(space), str(run_dir), counts(study)[2]))
         runner = TrialRunner(source, data, cfg, space, run_dir, emit, stop, name, tokenizer)
-        stopped = _loop(study, runner, n_trials, timeout, stop, max_retry, emit)
+        claim = TrialClaim(existing_file(url) if "://" in url else None)
+        stopped = _loop(study, runner, claim, n_trials, timeout, stop, max_retry)
     result = build_result(
         study, url, run_dir, cfg, time.perf_counter() - t0, stopped, (source, data, cfg, tokenizer)
     )
@@ -196,26 +198,28 @@ def search(
 def _loop(
     study: Any,
     runner: TrialRunner,
+    claim: TrialClaim,
     n_trials: int,
     timeout: float | None,
     stop: Any,
     max_retry: int,
-    emit: Any,
 ) -> bool:
     """Run one trial at a time until the study has its trials, the timeout passes, or Stop; True on Stop."""
     from tbwidgets.training.fit import TrainingError
 
     t0 = time.perf_counter()
-    done_cb = _Announce(emit, runner)
+    done_cb = _Announce(runner.emit, runner)
+    runner.on_start = claim.release  # the objective's first line: the new trial now counts for others
     while not (stop is not None and stop.is_set()):
         if timeout is not None and time.perf_counter() - t0 >= timeout:
             return False
-        recovery.fail_stale(study)
-        recovery.fail_dead_trials(study, max_retry)
-        counted, waiting, _ = counts(study)
-        if counted >= n_trials and not waiting:
-            return False
         try:
+            claim.acquire()  # count and start as one step across the workers sharing the study
+            recovery.fail_stale(study)
+            recovery.fail_dead_trials(study, max_retry)
+            counted, waiting, _ = counts(study)
+            if counted >= n_trials and not waiting:
+                return False
             study.optimize(runner, n_trials=1, catch=(TrainingError,), callbacks=[done_cb])
         except (SearchStopped, KeyboardInterrupt) as exc:  # Stop, or Ctrl-C (after fit's stop checkpoint)
             trial = study._storage.get_trial(runner.current_trial_id)
@@ -224,6 +228,8 @@ def _loop(
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return True
+        finally:
+            claim.release()
     return True
 
 
