@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from tbwidgets.core import Check, CheckResult, RunContext, Status
 
@@ -100,3 +101,13 @@ class NonFiniteCheck(Check):
         return self.result(
             Status.WARN, "Some numbers are not finite.", metrics={"x": float("nan")}, table=table
         )
+
+
+def until(condition: Callable[[], object], timeout: float = 60.0) -> bool:
+    """Poll `condition` every 50 ms until it holds (True) or `timeout` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

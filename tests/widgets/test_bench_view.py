@@ -7,7 +7,6 @@ fixtures in tests/fixtures/glue for a few optimizer steps.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +18,7 @@ pytest.importorskip("lightning", reason="the training extra (Lightning) is not i
 from tbwidgets.loading import load_model
 from tbwidgets.training.config import TrainingConfig
 from tbwidgets.widgets.bench_view import BenchView
+from tests.widgets.helpers import until
 
 GLUE = Path(__file__).resolve().parents[1] / "fixtures" / "glue"
 
@@ -36,15 +36,6 @@ def host(loaded: Any) -> Any:
 def tiny(tmp_path: Path, steps: int) -> TrainingConfig:
     return TrainingConfig(max_steps=steps, batch_size=8, val_every_n_steps=2, checkpoint_every_n_steps=None,
                           keep_best=0, checkpoint_dir=str(tmp_path), accelerator="cpu")  # fmt: skip
-
-
-def until(condition: Any, timeout: float = 60.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_glue_task_shows_model_majority_and_baseline_and_exports(loaded: Any, tmp_path: Path) -> None:

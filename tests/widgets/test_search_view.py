@@ -20,6 +20,7 @@ from tbwidgets.training.config import TrainingConfig
 from tbwidgets.training.outcome import TrainingError
 from tbwidgets.widgets.search_view import SearchView
 from tests.training.search_helpers import search_config, tiny_factory
+from tests.widgets.helpers import until
 
 
 def host() -> Any:
@@ -36,15 +37,6 @@ class FakeTrainView:
 
     def train(self, data: Any = None, config: Any = None) -> None:
         self.calls.append((data, config))
-
-
-def until(condition: Any, timeout: float = 60.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_rows_appear_live_then_the_history_and_best_go_to_the_train_view(tmp_path: Path, capfd: Any) -> None:
