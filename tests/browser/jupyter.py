@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -117,3 +118,28 @@ def jupyter_lab(root: Path, env: Mapping[str, str], log: Path) -> Iterator[Serve
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test must fail on: script errors, and requests off the test server."""
+
+    crashes: list[str]
+    outside: list[str]
+
+
+def open_and_run_first_cell(page: Any, server: Server, notebook: str) -> PageWatch:
+    """Open `notebook` in JupyterLab, start watching the page, run its first cell once the kernel is idle."""
+    watch = PageWatch([], [])
+    page.on("pageerror", lambda exc: watch.crashes.append(str(exc)))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((server.url, "data:", "blob:")) else watch.outside.append(r.url),
+    )
+    page.goto(server.page(f"/lab/workspaces/{Path(notebook).stem}/tree/{notebook}"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=90_000)
+    # on a busy machine the kernel can take a while: Shift+Enter before it is idle is lost
+    page.wait_for_selector("text=/\\| Idle/", timeout=120_000)
+    page.locator(".jp-Cell .cm-content").first.click()
+    page.keyboard.press("Shift+Enter")
+    return watch

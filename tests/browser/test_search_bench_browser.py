@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from tests.browser.jupyter import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Server,
     jupyter_lab,
     lab_folders,
+    open_and_run_first_cell,
     write_code_notebook,
 )
 
@@ -54,15 +53,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def shot(page: Any, section: str, name: str) -> None:
     page.locator(section).first.screenshot(path=str(ARTIFACTS / f"search-{name}.png"))
 
@@ -83,20 +73,7 @@ def test_search_and_benchmarks_in_jupyterlab(server: Server, browser: Any) -> No
 
 
 def run_through(page: Any, server: Server) -> None:
-    crashes: list[str] = []
-    outside: list[str] = []
-    page.on("pageerror", lambda exc: crashes.append(str(exc)))
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith((server.url, "data:", "blob:")) else outside.append(r.url),
-    )
-    page.goto(server.page("/lab/workspaces/search/tree/search.ipynb"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=90_000)
-    page.wait_for_selector(
-        "text=/\\| Idle/", timeout=120_000
-    )  # Shift+Enter before the kernel is idle is lost
-    page.locator(".jp-Cell .cm-content").first.click()
-    page.keyboard.press("Shift+Enter")
+    watch = open_and_run_first_cell(page, server, "search.ipynb")
     page.wait_for_selector(".tbw-badge-ready", timeout=100_000)
     page.wait_for_selector(".tbw-search .tbw-search-start", timeout=60_000)
     assert "Search (Optuna trials" in page.locator(".tbw-tier3").inner_text()
@@ -141,5 +118,5 @@ def run_through(page: Any, server: Server) -> None:
     assert len([c for c in row if c.strip()]) == 6, row  # task, metric, model, majority, baseline, steps
     time.sleep(0.5)  # let the export buttons' enabled state render
     shot(page, ".tbw-bench", "06-bench-done")
-    assert not crashes, crashes
-    assert not outside, outside
+    assert not watch.crashes, watch.crashes
+    assert not watch.outside, watch.outside

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.jupyter import CHROMIUM, CHROMIUM_ARGS, Server, jupyter_lab, lab_folders
+from tests.browser.jupyter import Server, jupyter_lab, lab_folders, open_and_run_first_cell
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,15 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def shot(page: Any, name: str) -> None:
     page.locator(".tbw-train").first.screenshot(path=str(ARTIFACTS / f"training-{name}.png"))
 
@@ -88,19 +79,7 @@ def test_train_stop_resume_in_jupyterlab(server: Server, browser: Any) -> None:
 
 
 def run_through(page: Any, server: Server) -> None:
-    crashes: list[str] = []
-    outside: list[str] = []
-    page.on("pageerror", lambda exc: crashes.append(str(exc)))
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith((server.url, "data:", "blob:")) else outside.append(r.url),
-    )
-    page.goto(server.page("/lab/workspaces/training/tree/training.ipynb"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=90_000)
-    # on a busy machine the kernel can take a while: Shift+Enter before it is idle is lost
-    page.wait_for_selector("text=/\\| Idle/", timeout=120_000)
-    page.locator(".jp-Cell .cm-content").first.click()
-    page.keyboard.press("Shift+Enter")
+    watch = open_and_run_first_cell(page, server, "training.ipynb")
     page.wait_for_selector(".tbw-badge-ready", timeout=100_000)
     page.wait_for_selector(".tbw-train .tbw-train-train", timeout=60_000)
     assert "Train the loaded model below" in page.locator(".tbw-tier3").inner_text()
@@ -154,5 +133,5 @@ def run_through(page: Any, server: Server) -> None:
         "() => /Stopped: step/.test(document.querySelector('.tbw-train-status').innerText)", timeout=60_000
     )
     shot(page, "07-stopped-again")
-    assert not crashes, crashes
-    assert not outside, outside
+    assert not watch.crashes, watch.crashes
+    assert not watch.outside, watch.outside

@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 
 from tests.browser.jupyter import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Server,
     jupyter_lab,
     lab_folders,
@@ -76,15 +74,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
             yield srv
     finally:
         fake.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def shot(page: Any, name: str, widget: bool = True) -> None:
