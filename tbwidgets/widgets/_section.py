@@ -45,15 +45,7 @@ class WorkerSection:
 
     # -- shared control -------------------------------------------------------------------------------
     def _loaded_model(self) -> Any:
-        """The host's model, or an error saying why a job cannot start now."""
-        loaded = getattr(self.host, "loaded", None)
-        if loaded is None:
-            raise RuntimeError(
-                "No model is loaded: load one in the header first (or wait until loading finished)."
-            )
-        if getattr(self.host, "busy", False):
-            raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
-        return loaded
+        return loaded_model(self.host)
 
     def _launch(self, work: Callable[..., None], args: tuple[Any, ...]) -> None:
         self.record.set_phase(RUNNING)
@@ -97,6 +89,24 @@ class WorkerSection:
     @property
     def active(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+def loaded_model(host: Any) -> Any:
+    """The host's model, or an error saying why a Tier 3 job cannot start now."""
+    loaded = getattr(host, "loaded", None)
+    if loaded is None:
+        raise RuntimeError(
+            "No model is loaded: load one in the header first (or wait until loading finished)."
+        )
+    if getattr(host, "busy", False):
+        raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
+    return loaded
+
+
+def tag(prefix: str, widgets: dict[str, Any]) -> None:
+    """CSS classes the browser tests find widgets by: `prefix` for "", else `prefix-<name>`."""
+    for name, widget in widgets.items():
+        widget.add_class(f"{prefix}-{name}" if name else prefix)
 
 
 def problem_html(problem: Any) -> str:

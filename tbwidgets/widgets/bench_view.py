@@ -17,7 +17,7 @@ import ipywidgets
 
 from tbwidgets.widgets._bench_panels import BenchForm, results_html
 from tbwidgets.widgets._search_record import ACTIVE, FAILED, IDLE, RUNNING, STOPPING, BenchRecord, problem_of
-from tbwidgets.widgets._section import WorkerSection, problem_html
+from tbwidgets.widgets._section import WorkerSection, problem_html, tag
 from tbwidgets.widgets._train_panels import Problems, guarded, heading
 
 PHASE_TEXT = {IDLE: "No benchmark yet", RUNNING: "Running", STOPPING: "Stopping after this optimizer step",
@@ -66,19 +66,8 @@ class BenchView(WorkerSection):
             ],
             layout=ipywidgets.Layout(width="100%", padding="0 4px", margin="16px 0 0 0"),
         )
-        for widget, name in (
-            (self.box, "tbw-bench"),
-            (self.status, "tbw-bench-status"),
-            (self.table, "tbw-bench-results"),
-        ):
-            widget.add_class(name)
-        for button, name in (
-            (self.run_button, "run"),
-            (self.stop_button, "stop"),
-            (self.json_button, "json"),
-            (self.html_button, "html"),
-        ):
-            button.add_class(f"tbw-bench-{name}")
+        tag("tbw-bench", {"": self.box, "status": self.status, "results": self.table, "run": self.run_button,
+                          "stop": self.stop_button, "json": self.json_button, "html": self.html_button})  # fmt: skip
 
     # -- control ------------------------------------------------------------------------------------
     def run(self, tasks: Any = None, *, data_dir: Any = None, lm_data: Any = None, config: Any = None,

@@ -25,7 +25,7 @@ from tbwidgets.widgets._search_record import (
     SearchRecord,
     problem_of,
 )
-from tbwidgets.widgets._section import WorkerSection, problem_html
+from tbwidgets.widgets._section import WorkerSection, problem_html, tag
 from tbwidgets.widgets._train_panels import Problems, guarded, heading
 
 PHASE_TEXT = {IDLE: "No search yet", RUNNING: "Searching", STOPPING: "Stopping after this optimizer step",
@@ -79,18 +79,8 @@ class SearchView(WorkerSection):
             ],
             layout=ipywidgets.Layout(width="100%", padding="0 4px", margin="16px 0 0 0"),
         )
-        for widget, name in (
-            (self.box, "tbw-search"),
-            (self.status, "tbw-search-status"),
-            (self.table, "tbw-search-trials"),
-        ):
-            widget.add_class(name)
-        for button, name in (
-            (self.start_button, "start"),
-            (self.stop_button, "stop"),
-            (self.best_button, "best"),
-        ):
-            button.add_class(f"tbw-search-{name}")
+        tag("tbw-search", {"": self.box, "status": self.status, "trials": self.table, "start": self.start_button,
+                           "stop": self.stop_button, "best": self.best_button})  # fmt: skip
         self.plots.box.layout.display = "none"  # shown once the first trial reports
 
     # -- control ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import ipywidgets
 from tbwidgets.widgets import _train_panels as panels
 from tbwidgets.widgets._curves import Curves, CurveTimer
 from tbwidgets.widgets._history import Histories
+from tbwidgets.widgets._section import loaded_model
 from tbwidgets.widgets._train_data import DataPicker
 from tbwidgets.widgets._train_form import TrainForm
 from tbwidgets.widgets._train_run import ACTIVE, FAILED, STOPPED, TrainRun
@@ -78,13 +79,7 @@ class TrainView:
                 "The settings have problems (shown under each field): "
                 + "; ".join(f"{n}: {m}" if n else m for n, m in problems)
             )
-        loaded = getattr(self.host, "loaded", None)
-        if loaded is None:
-            raise RuntimeError(
-                "No model is loaded: load one in the header first (or wait until loading finished)."
-            )
-        if getattr(self.host, "busy", False):
-            raise RuntimeError("Tier 1 or Tier 2 is running on this model: wait for it or press Stop first.")
+        loaded = loaded_model(self.host)
         # data given in code goes to fit as it is (a bad path must fail loudly, not train the picker's task)
         picked = (data, _describe(data)) if data is not None else self.data.data()
         self._begin(loaded, picked, cfg, resume_from)
