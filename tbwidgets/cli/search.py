@@ -165,30 +165,16 @@ def search_command(args: argparse.Namespace) -> int:
         _say(f"tbwidgets search: error: {exc}")
         return EXIT_USAGE
     study = args.study or default_study_name()
-    listener = TrialLines()
-    try:
-        result = search(
-            source,
-            args.data,
-            space,
-            n_trials=args.n_trials,
-            timeout=args.timeout,
-            storage=args.storage,
-            study_name=study,
-            sampler=args.sampler,
-            pruner=args.pruner,
-            config=cfg,
-            on_event=listener,
-        )
-    except KeyboardInterrupt:
-        _resume_hint(args, study, args.storage or str(Path(cfg.checkpoint_dir) / study / "study.db"))
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if args.debug:
-            raise
-        _say(f"tbwidgets search: error: {_plain(exc)}")
-        return EXIT_USAGE
-    return _finish(result, args)
+    storage = args.storage or str(Path(cfg.checkpoint_dir) / study / "study.db")
+    return _run_study(
+        args,
+        "tbwidgets search",
+        lambda: search(source, args.data, space, n_trials=args.n_trials, timeout=args.timeout,
+                       storage=args.storage, study_name=study, sampler=args.sampler, pruner=args.pruner,
+                       config=cfg, on_event=TrialLines()),
+        study,
+        storage,
+    )  # fmt: skip
 
 
 def worker_command(args: argparse.Namespace) -> int:
@@ -200,14 +186,25 @@ def worker_command(args: argparse.Namespace) -> int:
     except UsageError as exc:
         _say(f"tbwidgets search-worker: error: {exc.cause}\nwhat to do: {exc.fix}")
         return EXIT_USAGE
+    return _run_study(
+        args,
+        "tbwidgets search-worker",
+        lambda: run_worker(args.storage, args.study, n_trials=args.n_trials, on_event=TrialLines()),
+        args.study,
+        args.storage,
+    )
+
+
+def _run_study(args: argparse.Namespace, prog: str, job: Any, study: str, storage: str) -> int:
+    """Run a search or a worker: Ctrl-C prints how to resume, any failure is one line (a traceback with --debug)."""
     try:
-        result = run_worker(args.storage, args.study, n_trials=args.n_trials, on_event=TrialLines())
+        result = job()
     except KeyboardInterrupt:
-        _resume_hint(args, args.study, args.storage)
+        _resume_hint(args, study, storage)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if args.debug:
             raise
-        _say(f"tbwidgets search-worker: error: {_plain(exc)}")
+        _say(f"{prog}: error: {_plain(exc)}")
         return EXIT_USAGE
     return _finish(result, args)
